@@ -1,0 +1,3 @@
+"""Inpainting methods. Importing this package registers every built-in method."""
+
+from inpaintkit.methods import classical  # noqa: F401
