@@ -6,7 +6,7 @@ an :class:`~inpaintkit.errors.InpaintError` that lists the known ones.
 
 Every method has one signature::
 
-    fn(image: Tensor, mask: Tensor, *, <keyword-only options with defaults>) -> Tensor | MethodResult
+    fn(image: Tensor, mask: Tensor, *, <keyword-only options>) -> Tensor | MethodResult
 
 with ``image`` (B, 3, H, W) float in [-1, 1] RGB and ``mask`` (B, 1, H, W) float, 1 = hole.
 The returned fill has the shape of ``image``; the caller pastes known pixels back bit-exactly,
@@ -83,8 +83,10 @@ class MethodInfo:
         out = []
         for p in sig.parameters.values():
             if p.kind is inspect.Parameter.KEYWORD_ONLY:
-                ann = p.annotation if isinstance(p.annotation, str) else getattr(
-                    p.annotation, "__name__", str(p.annotation)
+                ann = (
+                    p.annotation
+                    if isinstance(p.annotation, str)
+                    else getattr(p.annotation, "__name__", str(p.annotation))
                 )
                 out.append(OptionInfo(p.name, p.default, str(ann)))
         return out
@@ -154,10 +156,11 @@ def get_method(name: str) -> MethodInfo:
 
 
 def list_methods() -> list[MethodInfo]:
-    """All registered methods, sorted by kind then name."""
+    """All public registered methods (names not starting with ``_``), by kind then name."""
     _load_builtin()
     order = {"classical": 0, "retrieval": 1, "latent-search": 2, "feed-forward": 3}
-    return sorted(_METHODS.values(), key=lambda m: (order.get(m.kind, 9), m.name))
+    public = [m for m in _METHODS.values() if not m.name.startswith("_")]
+    return sorted(public, key=lambda m: (order.get(m.kind, 9), m.name))
 
 
 def get_model(name: str) -> Callable[..., Any]:

@@ -1,0 +1,225 @@
+"""The public Python API: ``inpaint(image, mask, method=...)``.
+
+This is the one place where edge data (files, numpy arrays, PIL images) becomes the library's
+tensors and back, so every caller (CLI, eval harness, web app) gets the same guarantees:
+validated input, one error type, and known pixels that are bit-exact copies of the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from inpaintkit import io
+from inpaintkit.blend import paste_back
+from inpaintkit.convert import from_tensor, mask_to_tensor, to_tensor
+from inpaintkit.errors import InpaintError
+from inpaintkit.registry import MethodInfo, MethodResult, get_method
+
+ImageLike = str | Path | bytes | np.ndarray | io.LoadedImage
+MaskLike = str | Path | bytes | np.ndarray
+
+
+@dataclass
+class Inpainted:
+    """The result of :func:`inpaint`.
+
+    Attributes:
+        pixels: (H, W, 3) filled image, same dtype as the input (uint8 or uint16). Pixels
+            outside the hole are bit-exact copies of the input.
+        mask: (H, W) bool, the hole actually filled (after resizing/dilation), True = hole.
+        source: the input as read (format, alpha, EXIF, ICC are kept for writing back).
+        method: the registered method name.
+        seconds: wall time of the method itself (not reading or writing).
+        notes: remarks for the user (resizing, empty mask, ...).
+        extras: method by-products (attention maps, search losses, ...).
+    """
+
+    pixels: np.ndarray
+    mask: np.ndarray
+    source: io.LoadedImage
+    method: str
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
+        """Write the result in the input's format (alpha, EXIF and ICC kept), atomically."""
+        return io.write_image(path, self.pixels, like=self.source, overwrite=overwrite, **kwargs)
+
+
+def load_image(image: ImageLike) -> io.LoadedImage:
+    """Read ``image`` (path, bytes, array or LoadedImage) into a :class:`io.LoadedImage`.
+
+    Arrays may be (H, W) grey or (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
+    """
+    if isinstance(image, io.LoadedImage):
+        return image
+    if isinstance(image, str | Path | bytes):
+        return io.read_image(image)
+    if isinstance(image, np.ndarray):
+        return _from_array(image)
+    try:  # PIL images without importing PIL at module import
+        from PIL import Image
+
+        if isinstance(image, Image.Image):
+            return _from_array(np.asarray(image.convert("RGBA" if "A" in image.mode else "RGB")))
+    except ImportError:  # pragma: no cover
+        pass
+    raise InpaintError(f"cannot use an object of type {type(image).__name__} as an image")
+
+
+def _from_array(a: np.ndarray) -> io.LoadedImage:
+    if a.dtype not in (np.uint8, np.uint16):
+        raise InpaintError(f"image arrays must be uint8 or uint16, got {a.dtype}")
+    grey = a.ndim == 2
+    if grey:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise InpaintError(f"image arrays must be (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    alpha = a[:, :, 3].copy() if a.shape[2] == 4 else None
+    return io.LoadedImage(
+        pixels=np.ascontiguousarray(a[:, :, :3]),
+        alpha=alpha,
+        format="PNG",
+        mode="L" if grey else ("RGBA" if alpha is not None else "RGB"),
+        grey=grey,
+        exif=None,
+        icc_profile=None,
+        path=None,
+    )
+
+
+def check_options(info: MethodInfo, options: dict[str, Any]) -> None:
+    """Raise InpaintError for an option ``info``'s method does not take."""
+    known = {o.name for o in info.options}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise InpaintError(
+            f"method {info.name!r} has no option {', '.join(map(repr, unknown))}; "
+            f"its options: {listed}"
+        )
+
+
+def check_size(info: MethodInfo, width: int, height: int) -> None:
+    """Raise InpaintError when the image is larger than the method can handle."""
+    if info.max_pixels is not None and width * height > info.max_pixels:
+        mp = width * height / 1e6
+        raise InpaintError(
+            f"the image is {width}x{height} ({mp:.1f} MP) but {info.name} handles at most "
+            f"{info.max_pixels / 1e6:.2f} MP: downscale it, or use telea, ns or patchmatch"
+        )
+
+
+def run_method(
+    info: MethodInfo,
+    pixels: np.ndarray,
+    mask: np.ndarray,
+    *,
+    device: str = "cpu",
+    **options: Any,
+) -> tuple[np.ndarray, MethodResult]:
+    """Run one method on edge arrays and return its raw fill (H, W, 3) in ``pixels``' dtype.
+
+    The fill is not yet pasted back; see :func:`inpaint`.
+    """
+    params = inspect.signature(info.fn).parameters
+    if "device" in params:
+        options = {**options, "device": device}
+    elif device != "cpu":
+        raise InpaintError(f"method {info.name!r} runs on the CPU only; drop --device {device}")
+    dev = torch.device("cpu") if "device" not in params else torch.device(device)
+    x = to_tensor(pixels).to(dev)  # (1, 3, H, W) in [-1, 1]
+    m = mask_to_tensor(mask).to(dev)  # (1, 1, H, W), 1 = hole
+    x = x * (1 - m)  # never let a method see the hole's original content
+    grad_free = info.kind in ("classical", "retrieval")
+    with torch.no_grad() if grad_free else contextlib.nullcontext():
+        out = info.fn(x, m, **options)
+    result = out if isinstance(out, MethodResult) else MethodResult(image=out)
+    if result.image.shape != x.shape:
+        raise RuntimeError(
+            f"{info.name} returned {tuple(result.image.shape)}, expected {tuple(x.shape)}"
+        )
+    if not torch.isfinite(result.image).all():
+        raise RuntimeError(f"{info.name} returned non-finite values")
+    return from_tensor(result.image.cpu(), dtype=pixels.dtype), result
+
+
+def inpaint(
+    image: ImageLike,
+    mask: MaskLike,
+    method: str = "telea",
+    *,
+    device: str = "cpu",
+    resize_mask: bool = False,
+    dilate: int = 0,
+    feather: int = 0,
+    **options: Any,
+) -> Inpainted:
+    """Fill the holes of ``image`` marked by ``mask`` with ``method``.
+
+    Args:
+        image: a path, encoded bytes, an (H, W[, 3|4]) uint8/uint16 array, a PIL image or a
+            :class:`io.LoadedImage`. EXIF orientation is applied, alpha is split off and kept.
+        mask: a path, bytes, or an (H, W) array: bool (True = hole), uint8 (hole where >= 128)
+            or float in [0, 1] (hole where >= 0.5).
+        method: a registered method name (``inpaintkit.list_methods()``).
+        device: torch device for methods that take one (``cpu``, ``cuda``).
+        resize_mask: resize a mask of another size to the image (nearest) instead of failing.
+        dilate: grow the hole by this many pixels first.
+        feather: soft edge of this many pixels inside the hole; known pixels stay untouched.
+        **options: the method's own keyword options (``inpaintkit methods`` lists them).
+
+    Returns:
+        An :class:`Inpainted` whose ``pixels`` equal the input outside the hole, bit for bit.
+
+    Raises:
+        InpaintError: unreadable input, size mismatch, full mask, unknown method or option,
+            image too large for the method, model missing.
+
+    >>> import numpy as np
+    >>> img = np.full((16, 16, 3), 200, np.uint8); hole = np.zeros((16, 16), bool)
+    >>> hole[6:10, 6:10] = True
+    >>> out = inpaint(img, hole, "telea")
+    >>> bool((out.pixels == 200).all())
+    True
+    """
+    info = get_method(method)
+    check_options(info, options)
+    src = load_image(image)
+    w, h = src.size
+    hole = io.read_mask(mask, size=(w, h), resize=resize_mask, dilate=dilate)
+    if not hole.any():
+        return Inpainted(
+            pixels=src.pixels.copy(),
+            mask=hole,
+            source=src,
+            method=method,
+            notes=["the mask is empty: nothing to inpaint, the image is copied through"],
+        )
+    if hole.all():
+        raise InpaintError(
+            "the mask covers the whole image: there are no known pixels to inpaint from"
+        )
+    check_size(info, w, h)
+    start = time.perf_counter()
+    fill, result = run_method(info, src.pixels, hole, device=device, **options)
+    seconds = time.perf_counter() - start
+    pixels = paste_back(src.pixels, fill, hole, feather=feather)
+    return Inpainted(
+        pixels=pixels,
+        mask=hole,
+        source=src,
+        method=method,
+        seconds=seconds,
+        notes=list(result.notes),
+        extras=dict(result.extras),
+    )

@@ -1,0 +1,481 @@
+"""Latent-search inpainting: Yeh et al. 2017 (DCGAN) and Vitoria et al. 2019 (ResNet WGAN-GP).
+
+Both papers fill a hole by searching the latent space of a GAN trained on the image domain:
+``z_hat = argmin_z  alpha * L_context + beta * L_gradient + L_prior`` over z clipped to
+[-1, 1] after every Adam step, then paste G(z_hat) into the hole and Poisson-blend it
+(Yeh Eq. 6). :func:`latent_search` is that search for ANY generator ``G: (N, z_dim) ->
+(N, 3, S, S)`` and discriminator/critic ``D: (N, 3, S, S) -> (N,)``; the two registered methods
+load a trained model from ``inpaintkit.weights`` and set the papers' hyperparameters:
+
+- ``yeh2017``: DCGAN, z ~ U[-1, 1] (100 dims), L = L_context + 0.003 * log(1 - D(G(z))),
+  Adam, 1500 steps (lr 0.01: the paper gives none; 0.01 is the usual reproduction value).
+- ``vitoria2019``: ResNet WGAN-GP, z ~ N(0, 1) (128 dims),
+  L = 0.1 * L_context + 0.9 * L_gradient - 0.5 * D(G(z)), Adam lr 0.03, betas (0.9, 0.999),
+  1000 steps.
+
+The loss terms live in :mod:`inpaintkit.losses.latent` (sums per image, see there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import importlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from inpaintkit.errors import InpaintError
+from inpaintkit.losses.latent import (
+    context_loss,
+    gradient_loss,
+    importance_weights,
+    prior_loss_gan,
+    prior_loss_wgan,
+)
+from inpaintkit.registry import MethodResult, get_model, register_method
+from inpaintkit.weights import ARCH_METHOD, METHOD_ARCH, list_installed, read_model, resolve_model
+
+Callback = Callable[[int, float], None]
+
+
+class SearchResult(NamedTuple):
+    """What :func:`latent_search` returns (unpacks as ``images, z, loss``)."""
+
+    images: torch.Tensor  # (B, 3, S, S) in [-1, 1]: y with the hole filled (blended or pasted)
+    z: torch.Tensor  # (B, z_dim): the best latent of each image, in [-clip, clip]
+    loss: torch.Tensor  # (B,): the search loss at that latent
+
+
+@contextlib.contextmanager
+def _eval_mode(*nets: nn.Module | None) -> Iterator[None]:
+    """Run ``nets`` in eval mode (BatchNorm on running statistics), then restore their modes."""
+    modes = [(n, n.training) for n in nets if n is not None]
+    for n, _ in modes:
+        n.eval()
+    try:
+        yield
+    finally:
+        for n, was_training in modes:
+            n.train(was_training)
+
+
+def _initial_latents(
+    n: int, z_dim: int, prior: str, generator: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    """(n, z_dim) latents drawn from the model's prior with ``generator`` (on its device)."""
+    if prior == "uniform":
+        z = torch.rand(n, z_dim, generator=generator, device=generator.device) * 2 - 1
+    elif prior == "normal":
+        z = torch.randn(n, z_dim, generator=generator, device=generator.device)
+    else:
+        raise InpaintError(f"latent prior must be 'uniform' or 'normal', got {prior!r}")
+    return z.to(device)
+
+
+def _prior_term(d_out: torch.Tensor, kind: str, weight: float) -> torch.Tensor:
+    if kind == "gan":
+        return prior_loss_gan(d_out, lam=weight, mode="paper")
+    if kind == "nonsaturating":
+        return prior_loss_gan(d_out, lam=weight, mode="nonsaturating")
+    if kind == "wgan":
+        return prior_loss_wgan(d_out, eta=weight)
+    raise InpaintError(f"prior_loss must be 'gan', 'nonsaturating' or 'wgan', got {kind!r}")
+
+
+def compose(
+    y: torch.Tensor, mask: torch.Tensor, fill: torch.Tensor, *, blend: bool
+) -> torch.Tensor:
+    """Put ``fill`` into the hole of ``y``: Poisson blending (Yeh Eq. 6) or a plain paste.
+
+    Args:
+        y: (B, 3, H, W) in [-1, 1]. mask: (B, 1, H, W), 1 = hole. fill: (B, 3, H, W).
+        blend: Poisson-blend the fill's gradients into the hole (``inpaintkit.blend``).
+
+    Returns:
+        (B, 3, H, W) clipped to [-1, 1]; known pixels equal ``y``'s.
+    """
+    if blend:
+        from inpaintkit.blend import poisson_blend  # imported lazily: scipy's sparse solver
+
+        out = poisson_blend(y, fill, mask)
+    else:
+        out = y * (1 - mask) + fill * mask
+    out = out.clamp(-1, 1)
+    return torch.where(mask > 0.5, out, y)
+
+
+def _converged(loss: torch.Tensor, previous: torch.Tensor | None, tol: float | None) -> bool:
+    """True when no loss changed by more than ``tol`` times its previous value in one step."""
+    if tol is None or previous is None:
+        return False
+    return bool(((loss - previous).abs() <= tol * previous.abs()).all())
+
+
+def _check_inputs(
+    y: torch.Tensor, mask: torch.Tensor, iterations: int, restarts: int, callback: Any
+) -> None:
+    if y.dim() != 4 or y.shape[1] != 3:
+        raise InpaintError(f"image must be (B, 3, H, W), got {tuple(y.shape)}")
+    if mask.shape != (y.shape[0], 1, *y.shape[2:]):
+        raise InpaintError(
+            f"mask must be (B, 1, H, W) = {(y.shape[0], 1, *y.shape[2:])}, got {tuple(mask.shape)}"
+        )
+    if callback is not None and not callable(callback):
+        raise InpaintError("callback must be a function callback(step, loss) or None")
+    if iterations < 0 or restarts < 1:
+        raise InpaintError(
+            f"need iterations >= 0 and restarts >= 1, got {iterations} and {restarts}"
+        )
+
+
+def latent_search(
+    G: nn.Module,
+    D: nn.Module | None,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    z_dim: int,
+    prior: str = "uniform",
+    iterations: int = 1500,
+    lr: float = 0.01,
+    betas: tuple[float, float] = (0.9, 0.999),
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    prior_loss: str = "gan",
+    prior_weight: float = 0.003,
+    context_norm: str = "l1",
+    window: int = 7,
+    padding: str = "zeros",
+    restarts: int = 1,
+    clip: float | None = 1.0,
+    blend: bool = True,
+    generator: torch.Generator | None = None,
+    callback: Callback | None = None,
+    early_stop_tol: float | None = None,
+    progress: bool = True,
+) -> SearchResult:
+    """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
+
+    Minimises, for each of the B * restarts latents at once (they never interact: the nets
+    run in eval mode and Adam is element-wise),
+    ``alpha * context_loss + beta * gradient_loss + prior(D(G(z)))`` with Adam, clipping z to
+    [-clip, clip] after every step; keeps each image's lowest-loss restart (loss re-evaluated
+    at the final z); then composes G(z) into the hole.
+
+    Args:
+        G: generator, (N, z_dim) -> (N, 3, S, S) in [-1, 1].
+        D: discriminator (logits) or critic, (N, 3, S, S) -> (N,); None for no prior term.
+        y: (B, 3, S, S) in [-1, 1], the image with its hole (hole content is ignored).
+        mask: (B, 1, S, S), 1 = hole.
+        z_dim: latent size of G.
+        prior: initial z distribution, ``"uniform"`` U[-1, 1] (DCGAN) or ``"normal"`` N(0, 1).
+        iterations: Adam steps (Yeh: 1500; Vitoria: 1000).
+        lr, betas: Adam settings (Vitoria: 0.03, (0.9, 0.999)).
+        alpha, beta: weights of the context and gradient losses (Yeh: 1, 0; Vitoria: 0.1, 0.9).
+        prior_loss: ``"gan"`` lam*log(1 - D), ``"nonsaturating"`` -lam*log D, or ``"wgan"`` -eta*D.
+        prior_weight: lam or eta (Yeh: 0.003; Vitoria: 0.5).
+        context_norm: ``"l1"`` or ``"l2"``.
+        window, padding: importance-weight window (paper 7) and boundary handling.
+        restarts: random initialisations per image; the best is kept.
+        clip: z is clamped to [-clip, clip] after every step (both papers: 1); None disables.
+        blend: Poisson-blend the fill (True) or paste it (False).
+        generator: draws the initial latents; None means ``torch.Generator().manual_seed(0)``.
+        callback: ``callback(step, mean_loss)`` after every step (step counts from 1); it may
+            raise to cancel the search (the exception propagates).
+        early_stop_tol: stop once no latent's loss changed by more than this fraction of its
+            previous value in one step; None runs all iterations.
+        progress: show a tqdm bar with the current mean loss.
+
+    Returns:
+        ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
+    """
+    _check_inputs(y, mask, iterations, restarts, callback)
+    B, R = y.shape[0], restarts
+    y_r = y.detach().repeat_interleave(R, 0)  # (B*R, 3, S, S): image b owns rows b*R .. b*R+R-1
+    m_r = mask.detach().repeat_interleave(R, 0)
+    W = importance_weights(m_r, window=window, padding=padding)  # (B*R, 1, S, S)
+
+    def objective(z: torch.Tensor) -> torch.Tensor:  # (B*R, z_dim) -> (B*R,)
+        gen = G(z)
+        if gen.shape != y_r.shape:
+            raise InpaintError(
+                f"the generator makes {tuple(gen.shape[1:])} images but the input is "
+                f"{tuple(y.shape[1:])}: resize the input to the model's size"
+            )
+        loss = alpha * context_loss(gen, y_r, W, norm=context_norm)
+        if beta:
+            loss = loss + beta * gradient_loss(gen, y_r, m_r, W)
+        if D is not None and prior_weight:
+            loss = loss + _prior_term(D(gen).reshape(-1), prior_loss, prior_weight)
+        return loss
+
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+    z = _initial_latents(B * R, z_dim, prior, generator, y.device).requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr, betas=betas)
+    previous: torch.Tensor | None = None
+    with _eval_mode(G, D), torch.enable_grad():
+        bar = tqdm(range(iterations), desc="latent search", disable=not progress, leave=False)
+        for step in bar:
+            loss = objective(z)
+            (z.grad,) = torch.autograd.grad(loss.sum(), z)  # no gradients into G's or D's weights
+            opt.step()
+            if clip is not None:
+                with torch.no_grad():
+                    z.clamp_(-clip, clip)
+            loss = loss.detach()
+            bar.set_postfix(loss=f"{loss.mean().item():.4g}")
+            if callback is not None:
+                callback(step + 1, loss.mean().item())
+            if _converged(loss, previous, early_stop_tol):
+                break
+            previous = loss
+        with torch.no_grad():
+            final = objective(z)  # the loss of the z we return, after the last step and clip
+            best = torch.arange(B, device=y.device) * R + final.view(B, R).argmin(1)
+            z_best = z.detach()[best]
+            fill = G(z_best)
+    images = compose(y.detach(), mask, fill, blend=blend)
+    return SearchResult(images, z_best, final[best])
+
+
+# ----- the two registered methods: load a model, fit the input to its size, search ------------
+
+_ARCH_CONFIG = {
+    "dcgan": ("inpaintkit.models.dcgan", "DCGANConfig"),
+    "wgan_resnet": ("inpaintkit.models.wgan_resnet", "WGANResNetConfig"),
+}
+
+
+def _as_pair(built: Any) -> tuple[nn.Module, nn.Module]:
+    """(G, D) from what a model builder returns: a pair, a dict or an object with attributes."""
+    if isinstance(built, tuple | list) and len(built) == 2:
+        return built[0], built[1]
+    names = (("G", "generator"), ("D", "discriminator", "critic"))
+    get = built.get if isinstance(built, dict) else lambda k: getattr(built, k, None)
+    pair = [next((get(k) for k in keys if get(k) is not None), None) for keys in names]
+    if pair[0] is None or pair[1] is None:
+        raise TypeError(f"cannot find a generator and a discriminator in {type(built).__name__}")
+    return pair[0], pair[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _load_gan_cached(
+    method: str, path: str, mtime_ns: int, device: str
+) -> tuple[nn.Module, nn.Module, Any]:
+    mf = read_model(path)
+    arch = METHOD_ARCH[method]
+    if mf.arch in ARCH_METHOD and mf.arch != arch:
+        raise InpaintError(f"{path} holds a {mf.arch} model but {method} needs a {arch} model")
+    module_name, config_name = _ARCH_CONFIG[arch]
+    config_cls = getattr(importlib.import_module(module_name), config_name)
+    unknown = sorted(set(mf.config) - {f.name for f in dataclasses.fields(config_cls)})
+    if unknown:
+        raise InpaintError(
+            f"model card of {path} has unknown {arch} config keys: {', '.join(unknown)}"
+        )
+    cfg = config_cls(**mf.config)
+    G, D = _as_pair(get_model(arch)(cfg))
+    for net, prefix in ((G, "G."), (D, "D.")):
+        try:
+            net.load_state_dict(mf.state_dict(prefix))  # fp16 on disk -> float32 parameters
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0]
+            raise InpaintError(
+                f"{path} does not match its card's {arch} config ({prefix}): {first}"
+            ) from None
+    return G.to(device).eval(), D.to(device).eval(), cfg
+
+
+def load_gan(method: str, path: Path, device: str = "cpu") -> tuple[nn.Module, nn.Module, Any]:
+    """Build ``method``'s architecture from the model card beside ``path`` and load its weights.
+
+    Returns:
+        (G, D, config), in eval mode on ``device``; cached per file (path and mtime) and device.
+    """
+    path = Path(path).resolve()
+    return _load_gan_cached(method, str(path), path.stat().st_mtime_ns, str(device))
+
+
+def _resize_known(
+    image: torch.Tensor, mask: torch.Tensor, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Resize image and mask to (size, size) without letting hole content leak into known pixels.
+
+    Known pixels are averaged with the antialiased bilinear filter normalised by the known
+    weight (normalised convolution); a model pixel is a hole where less than half of its filter
+    weight falls on known input pixels (for plain scaling this is nearest/majority voting).
+    """
+
+    def resize(t: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(
+            t, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+
+    known = 1.0 - mask
+    weight = resize(known)  # (B, 1, S, S): fraction of the filter on known pixels
+    small = resize(image * known) / weight.clamp_min(1e-6)
+    hole = (weight < 0.5).to(mask.dtype)
+    return small.clamp(-1, 1) * (1 - hole), hole
+
+
+def inpaint_with_model(
+    method: str,
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    model: str | None,
+    seed: int,
+    device: str,
+    blend: bool,
+    **search: Any,
+) -> MethodResult:
+    """Load ``method``'s model, fit the input to its size, run :func:`latent_search`, fit back.
+
+    The search runs at the model's size S; the fill G(z) is resized back to the input size and
+    composed there (so known pixels stay the input's and blending sees full resolution).
+    """
+    path = resolve_model(method, model)
+    G, D, cfg = load_gan(method, path, device)
+    dev = torch.device(device)
+    x, m = image.to(dev), mask.to(dev)
+    H, W = x.shape[-2:]
+    S = cfg.image_size
+    notes = []
+    if (H, W) != (S, S):
+        x_s, m_s = _resize_known(x, m, S)
+        name = path.stem.removeprefix(f"{method}_")
+        notes.append(f"resized {W}x{H} -> {S}x{S} for the {name} model")
+    else:
+        x_s, m_s = x, m
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    found = latent_search(G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, **search)
+    with torch.no_grad(), _eval_mode(G):
+        fill = G(found.z)  # (B, 3, S, S)
+    if (H, W) != (S, S):
+        fill = F.interpolate(
+            fill, size=(H, W), mode="bilinear", antialias=True, align_corners=False
+        )
+    out = compose(x, m, fill, blend=blend)
+    extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path)}
+    return MethodResult(image=out.to(image.device), extras=extras, notes=notes)
+
+
+@register_method(
+    "yeh2017",
+    kind="latent-search",
+    summary="search a DCGAN's latent space for the face/scene closest to the known pixels, then "
+    "Poisson-blend (small images of one domain)",
+    needs="a trained DCGAN for the image domain (--opt model=celeba64)",
+    paper="Yeh, Chen, Lim, Schwing, Hasegawa-Johnson, Do: Semantic Image Inpainting with Deep "
+    "Generative Models, CVPR 2017",
+    models=tuple(list_installed("yeh2017")),
+    default_model=None,
+)
+def yeh2017(
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    model: str | None = None,
+    iterations: int = 1500,
+    restarts: int = 1,
+    lr: float = 0.01,
+    lam: float = 0.003,
+    prior_loss: str = "gan",
+    context_norm: str = "l1",
+    window: int = 7,
+    padding: str = "zeros",
+    blend: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> MethodResult:
+    """Yeh et al. 2017 with the paper's defaults (authors' code: prior_loss="nonsaturating",
+    window=15, padding="symmetric"). image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
+    """
+    return inpaint_with_model(
+        "yeh2017",
+        image,
+        mask,
+        model=model,
+        seed=seed,
+        device=device,
+        blend=blend,
+        prior="uniform",
+        iterations=iterations,
+        restarts=restarts,
+        lr=lr,
+        alpha=1.0,
+        beta=0.0,
+        prior_loss=prior_loss,
+        prior_weight=lam,
+        context_norm=context_norm,
+        window=window,
+        padding=padding,
+        progress=progress,
+        callback=callback,
+    )
+
+
+@register_method(
+    "vitoria2019",
+    kind="latent-search",
+    summary="search a ResNet WGAN-GP's latent space matching known pixels and their gradients, "
+    "then Poisson-blend (small images of one domain)",
+    needs="a trained ResNet WGAN-GP for the image domain (--opt model=celeba64)",
+    paper="Vitoria, Sintes, Ballester: Semantic Image Inpainting Through Improved Wasserstein "
+    "Generative Adversarial Networks, VISAPP 2019",
+    models=tuple(list_installed("vitoria2019")),
+    default_model=None,
+)
+def vitoria2019(
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    model: str | None = None,
+    iterations: int = 1000,
+    restarts: int = 1,
+    lr: float = 0.03,
+    alpha: float = 0.1,
+    beta: float = 0.9,
+    eta: float = 0.5,
+    window: int = 7,
+    padding: str = "zeros",
+    blend: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> MethodResult:
+    """Vitoria et al. 2019 with the paper's defaults. image (B, 3, H, W) in [-1, 1]; mask
+    (B, 1, H, W), 1 = hole.
+    """
+    return inpaint_with_model(
+        "vitoria2019",
+        image,
+        mask,
+        model=model,
+        seed=seed,
+        device=device,
+        blend=blend,
+        prior="normal",
+        iterations=iterations,
+        restarts=restarts,
+        lr=lr,
+        betas=(0.9, 0.999),
+        alpha=alpha,
+        beta=beta,
+        prior_loss="wgan",
+        prior_weight=eta,
+        window=window,
+        padding=padding,
+        progress=progress,
+        callback=callback,
+    )

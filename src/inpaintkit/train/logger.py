@@ -1,0 +1,136 @@
+"""What a training run reports: CSV of losses per step, sample grids, progress bar, TensorBoard.
+
+Only rank 0 makes a :class:`RunLogger`; the others log nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+FIXED_COLUMNS = ("step", "epoch", "images_seen", "images_per_s", "seconds")
+
+
+def save_image_grid(
+    images: torch.Tensor, path: str | Path, *, nrow: int = 8, padding: int = 2
+) -> Path:
+    """Write ``images`` (N, 3, H, W) in [-1, 1] as one PNG grid, ``nrow`` images a row.
+
+    Args:
+        images: the images; values outside [-1, 1] are clipped.
+        path: the PNG to write (parent folders are created).
+        nrow: images per row.
+        padding: black pixels between and around images.
+
+    Returns:
+        ``path``.
+    """
+    x = images.detach().float().cpu().clamp(-1, 1)
+    n, _, h, w = x.shape
+    cols = min(nrow, n)
+    rows = math.ceil(n / cols)
+    grid = np.zeros((rows * (h + padding) + padding, cols * (w + padding) + padding, 3), np.uint8)
+    pix = ((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    for i in range(n):
+        r, c = divmod(i, cols)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[top : top + h, left : left + w] = pix[i]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid).save(path)
+    return path
+
+
+class CsvLog:
+    """``log.csv``: one row per logged step; on resume, rows past the resumed step are dropped.
+
+    Args:
+        path: the CSV file.
+        resume_step: the step a resumed run continues from, or None for a new run.
+    """
+
+    def __init__(self, path: Path, *, resume_step: int | None = None) -> None:
+        self.path = path
+        self.columns: list[str] | None = None
+        if resume_step is not None and path.is_file():
+            with path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+                self.columns = list(rows[0].keys()) if rows else None
+            kept = [r for r in rows if int(r["step"]) <= resume_step]
+            if self.columns:
+                self._write_all(kept)
+
+    def _write_all(self, rows: list[dict[str, Any]]) -> None:
+        assert self.columns is not None
+        with self.path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Append ``row``; the first row fixes the columns (later new keys are ignored)."""
+        if self.columns is None:
+            self.columns = list(FIXED_COLUMNS) + sorted(k for k in row if k not in FIXED_COLUMNS)
+            self._write_all([])
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore").writerow(row)
+
+
+class RunLogger:
+    """Rank 0's reporting: CSV, progress bar, optional TensorBoard.
+
+    Args:
+        out: the run folder.
+        total_steps: steps of the whole run.
+        start_step: where this process starts (nonzero on resume).
+        progress: show a tqdm bar on stderr.
+        tensorboard: also write TensorBoard events to ``out/tensorboard`` if it imports.
+    """
+
+    def __init__(
+        self, out: Path, *, total_steps: int, start_step: int, progress: bool, tensorboard: bool
+    ) -> None:
+        self.csv = CsvLog(out / "log.csv", resume_step=start_step if start_step else None)
+        self.bar = tqdm(
+            total=total_steps, initial=start_step, disable=not progress, unit="step",
+            dynamic_ncols=True, file=sys.stderr,
+        )  # fmt: skip
+        self.tb = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.tb = SummaryWriter(str(out / "tensorboard"), purge_step=start_step or None)
+            except ImportError:
+                self.tb = None
+
+    def step(self, row: dict[str, Any], *, write_row: bool) -> None:
+        """Advance the bar by one step and show ``row``'s speed and losses; maybe log it."""
+        losses = {k: v for k, v in row.items() if k not in FIXED_COLUMNS and "lr" not in k}
+        shown = {k: f"{v:.3g}" for k, v in list(losses.items())[:4]}
+        self.bar.set_postfix({"img/s": f"{row['images_per_s']:.0f}", **shown}, refresh=False)
+        self.bar.update(1)
+        if write_row:
+            self.csv.write(row)
+            if self.tb is not None:
+                for k, v in row.items():
+                    if k not in ("step", "epoch"):
+                        self.tb.add_scalar(k, v, row["step"])
+
+    def message(self, text: str) -> None:
+        """Print ``text`` without breaking the progress bar."""
+        self.bar.write(text, file=sys.stderr)
+
+    def close(self) -> None:
+        """Close the bar and TensorBoard writer."""
+        self.bar.close()
+        if self.tb is not None:
+            self.tb.close()

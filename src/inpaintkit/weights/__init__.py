@@ -1,0 +1,214 @@
+"""Finding and reading trained model files (bundled with the package or installed by the user).
+
+Naming: one model is two files, ``<method>_<domain>.safetensors`` and ``<method>_<domain>.json``,
+where ``<method>`` is the inpainting method that uses it and ``<domain>`` names the training
+images and size, e.g. ``yeh2017_celeba64`` (a DCGAN trained on 64x64 CelebA, for ``yeh2017``)
+or ``vitoria2019_svhn64`` (a ResNet WGAN-GP, for ``vitoria2019``). Users select a model by its
+domain (``--opt model=celeba64``) or by the path of its ``.safetensors`` file.
+
+Where: the user directory first (``$INPAINTKIT_WEIGHTS``, else
+``~/.local/share/inpaintkit/weights``), then the directory of this package (bundled models).
+A user file shadows a bundled one of the same name.
+
+The ``.safetensors`` file holds the generator's state dict under the prefix ``G.`` and the
+discriminator's (or critic's) under ``D.``; floating tensors are stored in float16 (they are
+loaded into float32 networks). The ``.json`` model card holds at least
+``{"model": "<architecture registry name, e.g. dcgan>", "architecture": {<config fields>}}``
+and, for bundled models, the data, the exact training command, steps and measured scores.
+Loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inpaintkit.errors import InpaintError
+
+#: architecture registry name -> the method whose model files it makes.
+ARCH_METHOD: dict[str, str] = {"dcgan": "yeh2017", "wgan_resnet": "vitoria2019"}
+#: method -> architecture registry name.
+METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
+
+__all__ = [
+    "ARCH_METHOD",
+    "METHOD_ARCH",
+    "ModelFile",
+    "bundled_dir",
+    "find_model",
+    "installed_for",
+    "list_installed",
+    "read_model",
+    "resolve_model",
+    "search_dirs",
+    "weights_dir",
+]
+
+
+def weights_dir() -> Path:
+    """The user's model directory: ``$INPAINTKIT_WEIGHTS`` or ``~/.local/share/inpaintkit/weights``.
+
+    It need not exist; copy ``<method>_<domain>.safetensors`` + ``.json`` there to install.
+    """
+    env = os.environ.get("INPAINTKIT_WEIGHTS")
+    return Path(env).expanduser() if env else Path.home() / ".local/share/inpaintkit/weights"
+
+
+def bundled_dir() -> Path:
+    """The directory of the models shipped inside the package."""
+    return Path(__file__).resolve().parent
+
+
+def search_dirs() -> list[Path]:
+    """Directories searched for models, in order: user directory, then bundled."""
+    return [weights_dir(), bundled_dir()]
+
+
+def _method(method_or_arch: str) -> str:
+    if method_or_arch in METHOD_ARCH:
+        return method_or_arch
+    if method_or_arch in ARCH_METHOD:
+        return ARCH_METHOD[method_or_arch]
+    known = ", ".join(sorted([*METHOD_ARCH, *ARCH_METHOD]))
+    raise InpaintError(f"no model files are defined for {method_or_arch!r}; known: {known}")
+
+
+def find_model(method_or_arch: str, domain: str) -> Path | None:
+    """The ``.safetensors`` file of ``<method>_<domain>``, user directory first, or None.
+
+    Args:
+        method_or_arch: a method (``yeh2017``) or its architecture (``dcgan``).
+        domain: e.g. ``celeba64``; a full name ``yeh2017_celeba64`` is accepted too.
+    """
+    method = _method(method_or_arch)
+    domain = domain.removeprefix(f"{method}_")
+    for d in search_dirs():
+        path = d / f"{method}_{domain}.safetensors"
+        if path.is_file():
+            return path
+    return None
+
+
+def list_installed(method_or_arch: str) -> list[str]:
+    """Sorted domains with a model file for ``method_or_arch`` in any search directory.
+
+    >>> isinstance(list_installed("dcgan"), list)
+    True
+    """
+    if method_or_arch not in METHOD_ARCH and method_or_arch not in ARCH_METHOD:
+        return []  # a method that uses no model files
+    method = _method(method_or_arch)
+    found: set[str] = set()
+    for d in search_dirs():
+        if d.is_dir():
+            found.update(
+                p.stem.removeprefix(f"{method}_") for p in d.glob(f"{method}_*.safetensors")
+            )
+    return sorted(found)
+
+
+#: the name the CLI (``inpaintkit methods``) uses.
+installed_for = list_installed
+
+
+def _install_hint(method: str) -> str:
+    arch = METHOD_ARCH[method]
+    return (
+        f"train one with `inpaintkit train {arch} --data DIR` and copy its exported "
+        f".safetensors and .json to {weights_dir()} as {method}_<domain>.safetensors/.json"
+    )
+
+
+def resolve_model(method: str, model: str | None) -> Path:
+    """The model file a method should load: ``model`` is a domain, a full name, a path or None.
+
+    None picks the only installed model. Errors name the installed models and how to get one.
+
+    Raises:
+        InpaintError: nothing installed, unknown domain, several installed and none named, or a
+            path that does not exist.
+    """
+    method = _method(method)
+    installed = list_installed(method)
+    listed = ", ".join(installed) or "none"
+    if model is not None and (model.endswith(".safetensors") or os.sep in model):
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise InpaintError(f"model file {path} does not exist")
+        return path
+    if model is None:
+        if len(installed) == 1:
+            model = installed[0]
+        elif not installed:
+            raise InpaintError(
+                f"{method} needs a trained model and none is installed; {_install_hint(method)}"
+            )
+        else:
+            raise InpaintError(
+                f"{method}: several models are installed ({listed}); "
+                "choose one with --opt model=NAME"
+            )
+    path = find_model(method, model)
+    if path is None:
+        raise InpaintError(
+            f"no {method} model {model!r} is installed (installed: {listed}); "
+            + _install_hint(method)
+        )
+    return path
+
+
+@dataclass
+class ModelFile:
+    """A model read from disk.
+
+    Attributes:
+        path: the ``.safetensors`` file.
+        card: the parsed ``.json`` model card.
+        arch: the architecture's registry name (``card["model"]``), or "" if the card has none.
+        config: the architecture config fields (``card["architecture"]``).
+        tensors: every tensor of the file, by its full (prefixed) name, as stored (fp16).
+    """
+
+    path: Path
+    card: dict[str, Any]
+    arch: str
+    config: dict[str, Any]
+    tensors: dict[str, torch.Tensor] = field(repr=False)
+
+    def state_dict(self, prefix: str) -> dict[str, torch.Tensor]:
+        """The tensors under ``prefix`` (e.g. ``"G."``), with the prefix removed."""
+        return {k[len(prefix) :]: v for k, v in self.tensors.items() if k.startswith(prefix)}
+
+
+def read_model(path: str | Path) -> ModelFile:
+    """Read ``path`` (``.safetensors``) and the ``.json`` model card beside it.
+
+    Raises:
+        InpaintError: a missing or unreadable file or card, or a card without "architecture".
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    card_path = path.with_suffix(".json")
+    if not card_path.is_file():
+        raise InpaintError(f"model card {card_path} is missing: a model needs its .json beside it")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InpaintError(f"cannot read model card {card_path}: {e}") from None
+    if not isinstance(card, dict) or not isinstance(card.get("architecture"), dict):
+        raise InpaintError(f"model card {card_path} has no 'architecture' config object")
+    try:
+        tensors = load_file(str(path))
+    except (OSError, SafetensorError) as e:
+        raise InpaintError(f"cannot read model file {path}: {e}") from None
+    arch = str(card.get("model") or card.get("arch") or "")
+    return ModelFile(
+        path=path, card=card, arch=arch, config=dict(card["architecture"]), tensors=tensors
+    )

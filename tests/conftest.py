@@ -1,0 +1,34 @@
+"""Shared fixtures: everything seeded, tiny images, CPU only."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def smooth_image() -> np.ndarray:
+    """A 48x64 smooth RGB uint8 image (gradients + a soft blob): easy to inpaint."""
+    y, x = np.mgrid[0:48, 0:64].astype(np.float64)
+    r = 40 + 3 * x
+    g = 60 + 2 * y
+    b = 120 + 60 * np.exp(-((x - 40) ** 2 + (y - 20) ** 2) / 200.0)
+    return np.clip(np.stack([r, g, b], axis=2), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def square_hole() -> np.ndarray:
+    """(48, 64) bool mask with a 12x16 hole in the middle."""
+    m = np.zeros((48, 64), bool)
+    m[18:30, 24:40] = True
+    return m
