@@ -126,7 +126,9 @@ class TestFlip:
 
 
 class TestRecipes:
-    @pytest.mark.parametrize("name", ["celeba_crop", "random_crop", "center_crop", "resize", "bbox"])
+    @pytest.mark.parametrize(
+        "name", ["celeba_crop", "random_crop", "center_crop", "resize", "bbox"]
+    )
     def test_every_recipe_gives_the_size(self, name):
         recipe = make_recipe(name, size=32, flip=True)
         out = recipe(_ramp(218, 178), np.random.default_rng(1))

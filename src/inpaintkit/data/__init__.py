@@ -2,7 +2,7 @@
 picture grids. Items are (3, S, S) float32 images in [-1, 1]; see docs/data.md.
 """
 
-from inpaintkit.data.base import ConcatDataset, SeededDataset
+from inpaintkit.data.base import SeededConcat, SeededDataset
 from inpaintkit.data.folder import IMAGE_SUFFIXES, ImageFolder, list_images
 from inpaintkit.data.grid import grid_pixels, save_grid, show_dataset
 from inpaintkit.data.house_numbers import HouseNumbers, default_fonts, render_house_number
@@ -39,7 +39,6 @@ __all__ = [
     "BBoxCrop",
     "CelebaCrop",
     "CenterCrop",
-    "ConcatDataset",
     "HouseNumbers",
     "ImageFolder",
     "Listing",
@@ -47,6 +46,7 @@ __all__ = [
     "RandomFlip",
     "Recipe",
     "Resize",
+    "SeededConcat",
     "SeededDataset",
     "default_fonts",
     "detect_layout",

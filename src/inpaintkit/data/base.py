@@ -115,7 +115,7 @@ class SeededDataset(Dataset):
             self._cached(i)
 
 
-class ConcatDataset(SeededDataset):
+class SeededConcat(SeededDataset):
     """Several datasets one after another; ``set_epoch`` and ``warm_cache`` reach all parts."""
 
     name = "concat"

@@ -1,7 +1,7 @@
 """A dataset of image files: any folder (recursive), or a list of files with optional boxes.
 
-Decoding goes through one private function, :func:`_load_rgb` (8-bit RGB, EXIF-upright), so the
-whole data layer switches to ``inpaintkit.io.read_image`` by changing it alone.
+Decoding goes through one private function, :func:`_load_rgb`, a thin 8-bit wrapper of
+:func:`inpaintkit.io.read_image` (EXIF-upright RGB, any format and bit depth it reads).
 """
 
 from __future__ import annotations
@@ -10,30 +10,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaintkit.data.base import SeededDataset
 from inpaintkit.data.transforms import BBox, Recipe
 from inpaintkit.errors import InpaintError
-
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+from inpaintkit.io import IMAGE_SUFFIXES, read_image
 
 
 def _load_rgb(path: Path) -> np.ndarray:
     """Decode ``path`` to (H, W, 3) uint8 RGB, EXIF orientation applied, alpha dropped.
 
-    16-bit images are rounded to 8 bits (value / 257).
+    16-bit images are rounded to 8 bits (value / 257). Unreadable files raise InpaintError.
     """
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode.startswith("I"):  # 16/32-bit grey: I;16, I;16B, I
-                grey = np.asarray(img, dtype=np.float64)
-                grey = np.clip(np.rint(grey / 257.0), 0, 255).astype(np.uint8)
-                return np.repeat(grey[:, :, None], 3, axis=2)
-            return np.asarray(img.convert("RGB"))
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
-        raise InpaintError(f"cannot read {str(path)!r} as an image: {err}") from None
+    pixels = read_image(path).pixels
+    if pixels.dtype == np.uint16:
+        pixels = np.rint(pixels / 257.0).astype(np.uint8)
+    return pixels
 
 
 def is_image_file(path: Path) -> bool:
@@ -146,6 +138,6 @@ class ImageFolder(SeededDataset):
             return super().pixels(index)
         except InpaintError as err:
             path = str(self.files[self._check_index(index)])
-            if str(err).startswith(path):
+            if path in str(err):
                 raise
             raise InpaintError(f"{path}: {err}") from None

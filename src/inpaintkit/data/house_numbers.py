@@ -2,7 +2,8 @@
 
 Like SVHN's "format 2", each image is a square crop centred on one digit of a 1-5 digit house
 number, the digit filling most of the height and its neighbours cut by the left/right edges.
-An item is drawn in four steps, all from ``numpy.random.default_rng([seed, split, index])``:
+An item is drawn in four steps, all from ``numpy.random.default_rng([seed, split, part, index])``
+(``part`` is 0 unless several specs are joined with ``+``):
 
 1. a wall (a random crop of a real photo when a photo folder is given, else a smooth colour field
    with plaster noise and sometimes siding lines), and sometimes a plate behind the number;
@@ -278,6 +279,7 @@ class HouseNumbers(SeededDataset):
         seed: item ``i`` is a pure function of (seed, split, i, fonts, photos).
         photos: folder of real photos for the walls (e.g. DTD or ImageNet), or None.
         fonts: font files (default :func:`default_fonts`).
+        stream: distinguishes concatenated datasets (set by ``open_dataset``).
         cache: keep rendered items in RAM.
     """
 
@@ -292,9 +294,10 @@ class HouseNumbers(SeededDataset):
         seed: int = 0,
         photos: str | Path | None = None,
         fonts: Sequence[str | Path] | None = None,
+        stream: int = 0,
         cache: bool = False,
     ) -> None:
-        super().__init__(seed=seed, cache=cache)
+        super().__init__(seed=seed, stream=stream, cache=cache)
         if split not in _SPLIT_CODE:
             raise InpaintError(f"unknown split {split!r}; use one of train, val, test")
         if size < 8:
@@ -312,7 +315,7 @@ class HouseNumbers(SeededDataset):
     def sample(self, index: int) -> tuple[np.ndarray, int, str]:
         """Item ``index`` as (pixels (S, S, 3) uint8, centred digit, whole number)."""
         index = self._check_index(index)
-        rng = np.random.default_rng([self.seed, _SPLIT_CODE[self.split], index])
+        rng = np.random.default_rng([self.seed, _SPLIT_CODE[self.split], self.stream, index])
         return render_house_number(rng, size=self.size, fonts=self.fonts, photos=self.photos)
 
     def prepared(self, index: int) -> np.ndarray:

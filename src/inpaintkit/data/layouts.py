@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from inpaintkit.data.folder import check_folder, is_image_file, list_images
+from inpaintkit.data.folder import check_folder, list_images
 from inpaintkit.data.transforms import BBox
 from inpaintkit.errors import InpaintError
 
@@ -280,8 +280,3 @@ def detect_layout(root: str | Path) -> str:
     if has("paris_train_original", "paris_eval_gt"):
         return "paris"
     return "folder"
-
-
-def is_image_path(path: Path) -> bool:
-    """Whether ``path`` is a single image file (not a folder)."""
-    return path.is_file() and is_image_file(path)

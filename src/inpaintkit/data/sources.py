@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from inpaintkit.data.base import ConcatDataset, SeededDataset, check_seed
+from inpaintkit.data.base import SeededConcat, SeededDataset, check_seed
 from inpaintkit.data.folder import ImageFolder, check_folder
 from inpaintkit.data.house_numbers import HouseNumbers
 from inpaintkit.data.layouts import READERS, check_split, detect_layout
@@ -104,7 +104,7 @@ def _open_part(
             raise InpaintError("house numbers are drawn at --size; use transform 'auto'")
         return HouseNumbers(
             size=size, split=split, length=opts.get("length"), seed=seed, photos=path,
-            fonts=opts.get("fonts"), cache=cache,
+            fonts=opts.get("fonts"), stream=stream, cache=cache,
         )  # fmt: skip
     flip = split == "train" and scheme not in _DIGITS
     upscale = bool(opts.get("upscale", transform == "auto"))
@@ -169,4 +169,4 @@ def open_dataset(
     if kw.get("check", True):
         for p in parts:
             p.pixels(0)
-    return parts[0] if len(parts) == 1 else ConcatDataset(parts)
+    return parts[0] if len(parts) == 1 else SeededConcat(parts)

@@ -76,10 +76,10 @@ def resize_box(pixels: np.ndarray, box: BBox, size: int) -> np.ndarray:
         (size, size, 3) uint8. An integer box of exactly ``size`` px is copied bit-exactly.
     """
     left, top, right, bottom = box
-    if right - left == size and bottom - top == size and float(left).is_integer():
-        if float(top).is_integer():
-            y, x = int(top), int(left)
-            return np.ascontiguousarray(pixels[y : y + size, x : x + size])
+    exact = right - left == size and bottom - top == size
+    if exact and float(left).is_integer() and float(top).is_integer():
+        y, x = int(top), int(left)
+        return np.ascontiguousarray(pixels[y : y + size, x : x + size])
     img = Image.fromarray(pixels).resize(
         (size, size), Image.Resampling.BICUBIC, box=(left, top, right, bottom)
     )

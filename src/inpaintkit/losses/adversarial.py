@@ -6,7 +6,7 @@
 - The gradient penalty of WGAN-GP (Gulrajani et al.), optionally restricted to the hole as in
   DeepFill v1 (Yu et al. 2018: the critic's input gradients are multiplied by the hole mask).
 
-All reductions are means over the batch; losses are computed in float32 even under autocast.
+All reductions are means over the batch; losses are computed in float32 even on half-precision inputs (autocast).
 
 Example:
     >>> real, fake = torch.tensor([0.0]), torch.tensor([0.0])
@@ -30,6 +30,11 @@ def _check_scores(*scores: torch.Tensor) -> None:
             raise ValueError(f"expected per-image scores of shape (B,), got {tuple(s.shape)}")
 
 
+def _up(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32 if it is a half type (autocast), else unchanged (float64 stays)."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def gan_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Discriminator BCE: ``mean(-log D(x)) + mean(-log(1 - D(G(z))))``.
 
@@ -41,7 +46,7 @@ def gan_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Te
         Scalar loss (0 when D is perfectly sure and right; 2 log 2 at logits 0).
     """
     _check_scores(real_logits, fake_logits)
-    return F.softplus(-real_logits.float()).mean() + F.softplus(fake_logits.float()).mean()
+    return F.softplus(-_up(real_logits)).mean() + F.softplus(_up(fake_logits)).mean()
 
 
 def gan_g_loss(fake_logits: torch.Tensor, *, saturating: bool = False) -> torch.Tensor:
@@ -56,20 +61,20 @@ def gan_g_loss(fake_logits: torch.Tensor, *, saturating: bool = False) -> torch.
         Scalar loss.
     """
     _check_scores(fake_logits)
-    x = fake_logits.float()
+    x = _up(fake_logits)
     return -F.softplus(x).mean() if saturating else F.softplus(-x).mean()
 
 
 def wgan_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """Critic WGAN loss ``mean(D(G(z))) - mean(D(x))`` (scores: (B,), unbounded)."""
     _check_scores(real_scores, fake_scores)
-    return fake_scores.float().mean() - real_scores.float().mean()
+    return _up(fake_scores).mean() - _up(real_scores).mean()
 
 
 def wgan_g_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     """Generator WGAN loss ``-mean(D(G(z)))`` (scores: (B,))."""
     _check_scores(fake_scores)
-    return -fake_scores.float().mean()
+    return -_up(fake_scores).mean()
 
 
 def interpolate(
@@ -127,10 +132,10 @@ def gradient_penalty(
     x_hat = interpolate(real.detach(), fake.detach(), generator=generator, alpha=alpha)
     x_hat.requires_grad_(True)
     scores = critic(x_hat)
-    (grad,) = torch.autograd.grad(scores.float().sum(), x_hat, create_graph=True)
+    (grad,) = torch.autograd.grad(_up(scores).sum(), x_hat, create_graph=True)
     if mask is not None:
         if mask.dim() != 4 or mask.shape[0] != grad.shape[0] or mask.shape[-2:] != grad.shape[-2:]:
             raise ValueError(f"mask {tuple(mask.shape)} does not fit images {tuple(grad.shape)}")
         grad = grad * mask.to(grad.dtype)
-    norm = grad.float().flatten(1).norm(2, dim=1)  # (B,)
+    norm = _up(grad).flatten(1).norm(2, dim=1)  # (B,)
     return ((norm - target) ** 2).mean()

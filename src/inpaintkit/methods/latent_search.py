@@ -19,11 +19,7 @@ The loss terms live in :mod:`inpaintkit.losses.latent` (sums per image, see ther
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
-import importlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -39,8 +35,8 @@ from inpaintkit.losses.latent import (
     prior_loss_gan,
     prior_loss_wgan,
 )
-from inpaintkit.registry import MethodResult, get_model, register_method
-from inpaintkit.weights import ARCH_METHOD, METHOD_ARCH, list_installed, read_model, resolve_model
+from inpaintkit.registry import MethodResult, register_method
+from inpaintkit.weights import list_installed, load_gan, resolve_model
 
 Callback = Callable[[int, float], None]
 
@@ -247,61 +243,6 @@ def latent_search(
 
 # ----- the two registered methods: load a model, fit the input to its size, search ------------
 
-_ARCH_CONFIG = {
-    "dcgan": ("inpaintkit.models.dcgan", "DCGANConfig"),
-    "wgan_resnet": ("inpaintkit.models.wgan_resnet", "WGANResNetConfig"),
-}
-
-
-def _as_pair(built: Any) -> tuple[nn.Module, nn.Module]:
-    """(G, D) from what a model builder returns: a pair, a dict or an object with attributes."""
-    if isinstance(built, tuple | list) and len(built) == 2:
-        return built[0], built[1]
-    names = (("G", "generator"), ("D", "discriminator", "critic"))
-    get = built.get if isinstance(built, dict) else lambda k: getattr(built, k, None)
-    pair = [next((get(k) for k in keys if get(k) is not None), None) for keys in names]
-    if pair[0] is None or pair[1] is None:
-        raise TypeError(f"cannot find a generator and a discriminator in {type(built).__name__}")
-    return pair[0], pair[1]
-
-
-@functools.lru_cache(maxsize=4)
-def _load_gan_cached(
-    method: str, path: str, mtime_ns: int, device: str
-) -> tuple[nn.Module, nn.Module, Any]:
-    mf = read_model(path)
-    arch = METHOD_ARCH[method]
-    if mf.arch in ARCH_METHOD and mf.arch != arch:
-        raise InpaintError(f"{path} holds a {mf.arch} model but {method} needs a {arch} model")
-    module_name, config_name = _ARCH_CONFIG[arch]
-    config_cls = getattr(importlib.import_module(module_name), config_name)
-    unknown = sorted(set(mf.config) - {f.name for f in dataclasses.fields(config_cls)})
-    if unknown:
-        raise InpaintError(
-            f"model card of {path} has unknown {arch} config keys: {', '.join(unknown)}"
-        )
-    cfg = config_cls(**mf.config)
-    G, D = _as_pair(get_model(arch)(cfg))
-    for net, prefix in ((G, "G."), (D, "D.")):
-        try:
-            net.load_state_dict(mf.state_dict(prefix))  # fp16 on disk -> float32 parameters
-        except RuntimeError as e:
-            first = str(e).strip().splitlines()[0]
-            raise InpaintError(
-                f"{path} does not match its card's {arch} config ({prefix}): {first}"
-            ) from None
-    return G.to(device).eval(), D.to(device).eval(), cfg
-
-
-def load_gan(method: str, path: Path, device: str = "cpu") -> tuple[nn.Module, nn.Module, Any]:
-    """Build ``method``'s architecture from the model card beside ``path`` and load its weights.
-
-    Returns:
-        (G, D, config), in eval mode on ``device``; cached per file (path and mtime) and device.
-    """
-    path = Path(path).resolve()
-    return _load_gan_cached(method, str(path), path.stat().st_mtime_ns, str(device))
-
 
 def _resize_known(
     image: torch.Tensor, mask: torch.Tensor, size: int
@@ -400,28 +341,14 @@ def yeh2017(
     """Yeh et al. 2017 with the paper's defaults (authors' code: prior_loss="nonsaturating",
     window=15, padding="symmetric"). image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
     """
+    # fmt: off
     return inpaint_with_model(
-        "yeh2017",
-        image,
-        mask,
-        model=model,
-        seed=seed,
-        device=device,
-        blend=blend,
-        prior="uniform",
-        iterations=iterations,
-        restarts=restarts,
-        lr=lr,
-        alpha=1.0,
-        beta=0.0,
-        prior_loss=prior_loss,
-        prior_weight=lam,
-        context_norm=context_norm,
-        window=window,
-        padding=padding,
-        progress=progress,
-        callback=callback,
+        "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
+        prior="uniform", iterations=iterations, restarts=restarts, lr=lr, alpha=1.0, beta=0.0,
+        prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
+        padding=padding, progress=progress, callback=callback,
     )
+    # fmt: on
 
 
 @register_method(
@@ -457,25 +384,11 @@ def vitoria2019(
     """Vitoria et al. 2019 with the paper's defaults. image (B, 3, H, W) in [-1, 1]; mask
     (B, 1, H, W), 1 = hole.
     """
+    # fmt: off
     return inpaint_with_model(
-        "vitoria2019",
-        image,
-        mask,
-        model=model,
-        seed=seed,
-        device=device,
-        blend=blend,
-        prior="normal",
-        iterations=iterations,
-        restarts=restarts,
-        lr=lr,
-        betas=(0.9, 0.999),
-        alpha=alpha,
-        beta=beta,
-        prior_loss="wgan",
-        prior_weight=eta,
-        window=window,
-        padding=padding,
-        progress=progress,
-        callback=callback,
+        "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
+        prior="normal", iterations=iterations, restarts=restarts, lr=lr, betas=(0.9, 0.999),
+        alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
+        padding=padding, progress=progress, callback=callback,
     )
+    # fmt: on

@@ -155,19 +155,20 @@ def run_train(args: argparse.Namespace) -> int:
     dataset = open_dataset(
         data, size=recipe.image_size(cfg), split="train", seed=loop.seed, **extra
     )
+    if args.cache and hasattr(dataset, "warm_cache"):
+        dataset.warm_cache(progress=info.is_main)  # decode once; forked loader workers share it
     trainer = Trainer(
         recipe, dataset, loop=loop, cfg=cfg, out_dir=out, resume=ckpt, data_spec=data,
         command=_command(args),
     )  # fmt: skip
-    result = trainer.run()
+    try:
+        result = trainer.run()
+    finally:
+        D.shutdown()
     if info.is_main:
         if result.stopped:
-            print(
-                f"stopped at step {result.step}; checkpoint {result.checkpoint}\n"
-                f"continue with: inpaintkit train {recipe.name} --out {shlex.quote(str(out))} "
-                "--resume"
-            )
+            resume = f"inpaintkit train {recipe.name} --out {shlex.quote(str(out))} --resume"
+            print(f"continue with: {resume}")
         else:
             print(f"done: {result.step} steps in {out}; weights {result.export}")
-    D.shutdown()
     return 0

@@ -1,4 +1,4 @@
-"""What a training run reports: CSV of losses per step, sample grids, progress bar, TensorBoard.
+"""What a training run reports: CSV of losses per step, a progress bar, optional TensorBoard.
 
 Only rank 0 makes a :class:`RunLogger`; the others log nothing.
 """
@@ -6,47 +6,13 @@ Only rank 0 makes a :class:`RunLogger`; the others log nothing.
 from __future__ import annotations
 
 import csv
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-from PIL import Image
 from tqdm import tqdm
 
 FIXED_COLUMNS = ("step", "epoch", "images_seen", "images_per_s", "seconds")
-
-
-def save_image_grid(
-    images: torch.Tensor, path: str | Path, *, nrow: int = 8, padding: int = 2
-) -> Path:
-    """Write ``images`` (N, 3, H, W) in [-1, 1] as one PNG grid, ``nrow`` images a row.
-
-    Args:
-        images: the images; values outside [-1, 1] are clipped.
-        path: the PNG to write (parent folders are created).
-        nrow: images per row.
-        padding: black pixels between and around images.
-
-    Returns:
-        ``path``.
-    """
-    x = images.detach().float().cpu().clamp(-1, 1)
-    n, _, h, w = x.shape
-    cols = min(nrow, n)
-    rows = math.ceil(n / cols)
-    grid = np.zeros((rows * (h + padding) + padding, cols * (w + padding) + padding, 3), np.uint8)
-    pix = ((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    for i in range(n):
-        r, c = divmod(i, cols)
-        top, left = padding + r * (h + padding), padding + c * (w + padding)
-        grid[top : top + h, left : left + w] = pix[i]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(path)
-    return path
 
 
 class CsvLog:
@@ -124,10 +90,6 @@ class RunLogger:
                 for k, v in row.items():
                     if k not in ("step", "epoch"):
                         self.tb.add_scalar(k, v, row["step"])
-
-    def message(self, text: str) -> None:
-        """Print ``text`` without breaking the progress bar."""
-        self.bar.write(text, file=sys.stderr)
 
     def close(self) -> None:
         """Close the bar and TensorBoard writer."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from inpaintkit.train import checkpoint as ckpt
 from inpaintkit.train import distributed as D
 from inpaintkit.train.config import LoopConfig, to_dict
 from inpaintkit.train.export import export_model, model_card
-from inpaintkit.train.logger import RunLogger, save_image_grid
+from inpaintkit.train.logger import RunLogger
 from inpaintkit.train.recipes import Ctx, Phase, Recipe
 from inpaintkit.train.sampler import ShardedBatchSampler, check_dataset, make_loader
 
@@ -209,7 +210,10 @@ class Trainer:
     def _train_step(self, data: Any) -> dict[str, torch.Tensor]:
         seed = step_seed(self.loop.seed, self.dist.rank, self.step)
         self.ctx.generator.manual_seed(seed)
-        torch.manual_seed(seed)  # anything drawing from the global RNG (dropout) is seeded too
+        # anything drawing from the global RNGs (dropout) is seeded per step too
+        torch.default_generator.manual_seed(seed)
+        if self.device.type == "cuda":
+            torch.cuda.manual_seed(seed)
         self.ctx.step = self.step
         sums: dict[str, torch.Tensor] = {}
         for phase in self.phases:
@@ -247,8 +251,9 @@ class Trainer:
         finally:
             for name, net in self.nets.items():
                 net.train(modes[name])
-        path = self.out / "samples" / f"{ckpt.step_dir_name(self.step)}.png"
-        return save_image_grid(images, path)
+        from inpaintkit.data.grid import save_grid  # lazy: the data layer is heavy to import
+
+        return save_grid(images, self.out / "samples" / f"{ckpt.step_dir_name(self.step)}.png")
 
     def save(self) -> Path | None:
         """Write a checkpoint of the current step (a collective; rank 0 writes) and prune old ones."""
@@ -296,8 +301,8 @@ class Trainer:
         self._stop = True
         if self.dist.is_main:
             name = signal.Signals(signum).name
-            print(f"\n{name}: finishing step {self.step + 1}, then saving a checkpoint (Ctrl-C "
-                  "again to quit without saving)", flush=True)  # fmt: skip
+            msg = f"{name}: finishing step {self.step + 1}, then saving a checkpoint"
+            print(f"\n{msg} (Ctrl-C again to quit without saving)", file=sys.stderr, flush=True)
 
     def _install_signals(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
@@ -354,9 +359,6 @@ class Trainer:
                 if not (self.loop.sample_every and self.step % self.loop.sample_every == 0):
                     self.write_samples()
                 export_path = self.export()
-            if self.log is not None:
-                done = "stopped" if not finished else "finished"
-                self.log.message(f"{done} at step {self.step}; checkpoint {self.last_ckpt}")
             D.barrier()
         finally:
             for s, h in old_handlers.items():
@@ -364,6 +366,9 @@ class Trainer:
             if self.log is not None:
                 self.log.close()
             del data
+        if self.dist.is_main:
+            done = "finished" if self.step >= self.loop.steps else "stopped"
+            print(f"{done} at step {self.step}; checkpoint {self.last_ckpt}", file=sys.stderr)
         seconds = time.perf_counter() - t_start
         images = (self.step - start_step) * self._images_per_step()
         return TrainResult(

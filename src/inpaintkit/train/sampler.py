@@ -7,9 +7,11 @@ comes back in a different order the next). Batch ``k`` of a rank is therefore a 
 ``(seed, k, rank, world)``: resuming needs nothing but the number of batches consumed, and
 starting there skips no work (no batches are loaded and thrown away).
 
-The dataset must be a pure function of the index (random augmentation that must vary per epoch
-belongs in the recipe, which draws it from the step's generator); that keeps the stream the same
-with any number of loader workers.
+Items must be a pure function of (index, epoch): datasets with ``set_epoch(epoch)`` (the
+``inpaintkit.data`` datasets, whose random crops and flips are seeded per (seed, epoch, index))
+are told each item's epoch inside whichever loader worker loads it, so the stream is the same
+with any number of workers and after a resume. Other randomness belongs in the recipe, which
+draws it from the step's generator.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ def epoch_order(n: int, *, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=g)
 
 
-class ShardedBatchSampler(Sampler[list[int]]):
-    """Infinite batches of dataset indices for one rank, starting at its batch ``start``.
+class ShardedBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Infinite batches of ``(epoch, index)`` keys for one rank, starting at its batch ``start``.
 
     Args:
         n: dataset length.
@@ -63,16 +65,35 @@ class ShardedBatchSampler(Sampler[list[int]]):
         """``(epoch, batch within the epoch)`` of this rank's batch ``k``."""
         return divmod(k, self.per_epoch)
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         k = self.start
         while True:
             epoch, b = self.position(k)
             order = epoch_order(self.n, seed=self.seed, epoch=epoch)
             while b < self.per_epoch:
                 lo = (b * self.world_size + self.rank) * self.batch_size
-                yield order[lo : lo + self.batch_size].tolist()
+                yield [(epoch, i) for i in order[lo : lo + self.batch_size].tolist()]
                 b += 1
                 k += 1
+
+
+class EpochIndexed(Dataset):
+    """``dataset`` addressed by ``(epoch, index)``: calls ``dataset.set_epoch`` when it has one."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._set_epoch = getattr(dataset, "set_epoch", None)
+        self._epoch: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, key: tuple[int, int]) -> Any:
+        epoch, index = key
+        if self._set_epoch is not None and epoch != self._epoch:
+            self._set_epoch(epoch)
+            self._epoch = epoch
+        return self.dataset[index]
 
 
 def _ignore_sigint(_: int) -> None:
@@ -91,13 +112,14 @@ def make_loader(
     """An endless iterator of (B, 3, H, W) batches in ``sampler``'s order.
 
     Args:
-        dataset: items are (3, H, W) float tensors in [-1, 1], or tuples whose first item is.
+        dataset: items are (3, H, W) float tensors in [-1, 1], or tuples whose first item is;
+            ``set_epoch(epoch)`` is called (in the worker) before items of a new epoch.
         sampler: the order (see :class:`ShardedBatchSampler`).
         workers: loader processes; 0 loads in the calling process.
         pin_memory: pin batches for fast copies to a GPU.
     """
     loader = DataLoader(
-        dataset,
+        EpochIndexed(dataset),
         batch_sampler=sampler,
         num_workers=workers,
         pin_memory=pin_memory,

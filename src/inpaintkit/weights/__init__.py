@@ -20,6 +20,9 @@ Loading never unpickles anything.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import importlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from inpaintkit.errors import InpaintError
 
@@ -34,6 +38,11 @@ from inpaintkit.errors import InpaintError
 ARCH_METHOD: dict[str, str] = {"dcgan": "yeh2017", "wgan_resnet": "vitoria2019"}
 #: method -> architecture registry name.
 METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
+#: architecture registry name -> (module, config dataclass) that builds it from a card.
+ARCH_CONFIG: dict[str, tuple[str, str]] = {
+    "dcgan": ("inpaintkit.models.dcgan", "DCGANConfig"),
+    "wgan_resnet": ("inpaintkit.models.wgan_resnet", "WGANResNetConfig"),
+}
 
 __all__ = [
     "ARCH_METHOD",
@@ -43,6 +52,7 @@ __all__ = [
     "find_model",
     "installed_for",
     "list_installed",
+    "load_gan",
     "read_model",
     "resolve_model",
     "search_dirs",
@@ -211,4 +221,58 @@ def read_model(path: str | Path) -> ModelFile:
     arch = str(card.get("model") or card.get("arch") or "")
     return ModelFile(
         path=path, card=card, arch=arch, config=dict(card["architecture"]), tensors=tensors
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_gan_cached(
+    method: str, path: str, mtime_ns: int, device: str
+) -> tuple[nn.Module, nn.Module, Any]:
+    from inpaintkit.registry import get_model
+
+    mf = read_model(path)
+    arch = METHOD_ARCH[method]
+    if mf.arch in ARCH_METHOD and mf.arch != arch:
+        raise InpaintError(f"{path} holds a {mf.arch} model but {method} needs a {arch} model")
+    module_name, config_name = ARCH_CONFIG[arch]
+    config_cls = getattr(importlib.import_module(module_name), config_name)
+    unknown = sorted(set(mf.config) - {f.name for f in dataclasses.fields(config_cls)})
+    if unknown:
+        raise InpaintError(f"model card of {path} has unknown {arch} config keys: {unknown}")
+    cfg = config_cls(**mf.config)
+    G, D = get_model(arch)(cfg)  # every GAN builder returns (generator, discriminator)
+    for net, prefix in ((G, "G."), (D, "D.")):
+        try:
+            net.load_state_dict(mf.state_dict(prefix))  # fp16 on disk -> float32 parameters
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0]
+            raise InpaintError(
+                f"{path} does not match its {arch} card ({prefix}): {first}"
+            ) from None
+    return G.to(device).eval(), D.to(device).eval(), cfg
+
+
+def load_gan(
+    method_or_arch: str, path: str | Path, device: str = "cpu"
+) -> tuple[nn.Module, nn.Module, Any]:
+    """Build the GAN of a model file from its card and load its weights.
+
+    Args:
+        method_or_arch: ``yeh2017``/``dcgan`` or ``vitoria2019``/``wgan_resnet``.
+        path: the ``.safetensors`` file (its ``.json`` card beside it).
+        device: torch device for the networks.
+
+    Returns:
+        (G, D, config) in eval mode on ``device``, float32. Cached per file (path and
+        modification time) and device: callers must not modify the networks.
+
+    Raises:
+        InpaintError: unreadable files, a card of another architecture, unknown config keys,
+            or weights that do not fit the card's config.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InpaintError(f"model file {path} does not exist")
+    return _load_gan_cached(
+        _method(method_or_arch), str(path), path.stat().st_mtime_ns, str(device)
     )
