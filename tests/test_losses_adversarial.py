@@ -25,7 +25,9 @@ class TestGAN:
         got = gan_d_loss(torch.tensor([2.0]), torch.tensor([-1.0])).item()
         assert got == pytest.approx(math.log(1 + math.exp(-2)) + math.log(1 + math.exp(-1)))
         assert gan_g_loss(torch.tensor([0.0])).item() == pytest.approx(math.log(2))
-        assert gan_g_loss(torch.tensor([0.0]), saturating=True).item() == pytest.approx(-math.log(2))
+        assert gan_g_loss(torch.tensor([0.0]), saturating=True).item() == pytest.approx(
+            -math.log(2)
+        )
         # non-saturating: -log sigmoid(1); minimax: log(1 - sigmoid(1)) = -log(1 + e)
         assert gan_g_loss(torch.tensor([1.0])).item() == pytest.approx(math.log(1 + math.exp(-1)))
         sat = gan_g_loss(torch.tensor([1.0]), saturating=True).item()
@@ -96,8 +98,9 @@ class TestGradientPenalty:
     def test_per_sample_masks(self) -> None:
         w = torch.full((1, 1, 2, 2), 1.0)
         mask = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]], [[[1.0, 1.0], [1.0, 1.0]]]])
-        gp = gradient_penalty(_linear_critic(w), torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2),
-                              mask=mask)  # fmt: skip
+        gp = gradient_penalty(
+            _linear_critic(w), torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2), mask=mask
+        )
         # norms 1 and 2 -> ((1-1)^2 + (2-1)^2) / 2
         assert gp.item() == pytest.approx(0.5)
 

@@ -32,6 +32,13 @@ def smooth_image(seed: int, h: int = H, w: int = W) -> torch.Tensor:
     return F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=True)
 
 
+def gentle_image(h: int = H, w: int = W) -> torch.Tensor:
+    """(1, 3, h, w) smooth and monotone along x (no extremum for a vertical strip to cut)."""
+    y, x = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    channels = [0.7 * x + 0.2 * y - 0.45, 0.5 * torch.sin(math.pi * y), 0.6 * x * x - 0.3 + 0.1 * y]
+    return torch.stack(channels)[None]
+
+
 def box_mask(top: int, bottom: int, left: int, right: int) -> torch.Tensor:
     m = torch.zeros(1, 1, H, W)
     m[..., top:bottom, left:right] = 1.0
@@ -129,6 +136,14 @@ def test_constant_colour_is_filled_with_that_colour(name: str, library: Path) ->
         assert err.max() <= 1.0 + 1e-4
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_a_fully_masked_image_raises(name: str, library: Path) -> None:
+    image = torch.cat([smooth_image(0), smooth_image(1)])
+    mask = torch.cat([box_mask(8, 12, 8, 12), torch.ones(1, 1, H, W)])
+    with pytest.raises(InpaintError, match="image 1 covers the whole image"):
+        run(name, image, mask, **method_options(name, library))
+
+
 def test_cv2_methods_reject_bad_radius() -> None:
     image, mask = smooth_image(0), box_mask(8, 12, 8, 12)
     for name in ("telea", "ns"):
@@ -137,11 +152,11 @@ def test_cv2_methods_reject_bad_radius() -> None:
 
 
 def test_telea_and_ns_fill_a_thin_scratch_closely() -> None:
-    image = quantised(smooth_image(3))
-    mask = box_mask(0, H, 19, 21)  # a 2-pixel vertical scratch
+    image = quantised(gentle_image())
+    mask = box_mask(4, 28, 19, 21)  # a 2-pixel vertical scratch
     for name in ("telea", "ns"):
         err = (run(name, image, mask) - image).abs().max().item()
-        assert err < 0.06, name
+        assert err < 0.04, name  # 5 levels of 8 bits
 
 
 def test_biharmonic_reproduces_a_linear_ramp() -> None:
@@ -186,9 +201,14 @@ def test_tv_energy_golden_values() -> None:
 
 
 def test_tv_fills_a_thin_hole_in_a_smooth_image_closely() -> None:
-    image = smooth_image(5)
-    out = run("tv", image, box_mask(0, H, 18, 21))
-    assert (out - image).abs().max() < 0.05
+    image = gentle_image()
+    mask = box_mask(0, H, 19, 21)
+    err = (run("tv", image, mask) - image).abs()
+    # TV does not prefer a ramp to any other monotone fill: the error of a w-wide strip is at
+    # most (w + 1) times the largest step between neighbours; on average it is far smaller.
+    step = (image[..., 1:] - image[..., :-1]).abs().max()
+    assert err.max() <= 3 * step
+    assert err.sum() / (3 * mask.sum()) < 0.005
 
 
 def test_tv_reproduces_a_sharp_step_across_the_hole() -> None:
@@ -261,6 +281,15 @@ def test_lowrank_method_recovers_a_rank3_image() -> None:
     mask = (torch.rand(1, 1, H, W, generator=torch.Generator().manual_seed(3)) < 0.5).float()
     out = run("lowrank", image, mask, rank=3)
     assert (out - image).abs().max() < 0.01
+
+
+def test_lowrank_default_rank_fills_one_pixel_of_a_low_rank_image() -> None:
+    # rank 10 exceeds this image's rank (4): guarded by the convex first step and by never
+    # rewarding noise directions, the fill stays right (it used to drift by 0.9)
+    image = quantised(smooth_image(1))
+    mask = box_mask(0, 1, 0, 1)
+    out = run("lowrank", image, mask)
+    assert (out - image).abs().max() < 0.02
 
 
 def test_lowrank_rejects_bad_options() -> None:

@@ -65,17 +65,26 @@ def test_paper_size_parameter_count() -> None:
     g_by_hand = (
         100 * 4 * 4 * 512  # linear, no bias (BN follows)
         + 2 * 512  # BN after the linear
-        + 512 * 512 * k + 2 * 512  # 4 -> 8
-        + 512 * 256 * k + 2 * 256  # 8 -> 16
-        + 256 * 128 * k + 2 * 128  # 16 -> 32
-        + 128 * 3 * k + 3  # 32 -> 64, with bias
+        + 512 * 512 * k
+        + 2 * 512  # 4 -> 8
+        + 512 * 256 * k
+        + 2 * 256  # 8 -> 16
+        + 256 * 128 * k
+        + 2 * 128  # 16 -> 32
+        + 128 * 3 * k
+        + 3  # 32 -> 64, with bias
     )
     d_by_hand = (
-        3 * 64 * k + 64  # first conv, bias, no BN
-        + 64 * 128 * k + 2 * 128
-        + 128 * 256 * k + 2 * 256
-        + 256 * 512 * k + 2 * 512
-        + 4 * 4 * 512 + 1  # linear head
+        3 * 64 * k
+        + 64  # first conv, bias, no BN
+        + 64 * 128 * k
+        + 2 * 128
+        + 128 * 256 * k
+        + 2 * 256
+        + 256 * 512 * k
+        + 2 * 512
+        + 4 * 4 * 512
+        + 1  # linear head
     )
     n_g = sum(p.numel() for p in G.parameters())
     n_d = sum(p.numel() for p in D.parameters())

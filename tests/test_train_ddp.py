@@ -1,4 +1,4 @@
-"""The loop under torchrun: 2 CPU processes (gloo) end with identical weights; only rank 0 writes."""
+"""The loop under torchrun: 2 CPU processes (gloo) end with equal weights; only rank 0 writes."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ ds = TensorDataset(torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_s
 # ranks get the same folder and only rank 0 writes to it.
 t = Trainer(r, ds, loop=loop, cfg=cfg, out_dir=f"{root}/out_rank{rank}")
 res = t.run()
-weights = {f"{n}.{k}": v.contiguous() for n, net in t.nets.items() for k, v in net.state_dict().items()}
+weights = {f"{n}.{k}": v.contiguous()
+           for n, net in t.nets.items() for k, v in net.state_dict().items()}
 save_file(weights, f"{root}/final_rank{rank}.safetensors")
 print("rank", rank, "world", t.dist.world_size, "step", res.step, "seen", t.images_seen, flush=True)
 """
@@ -54,10 +55,20 @@ def test_two_ranks_end_identical_and_only_rank0_writes(tmp_path: Path) -> None:
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-        "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-        str(script), str(tmp_path),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes",
+        "1",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        str(script),
+        str(tmp_path),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rank in (0, 1):
@@ -73,8 +84,9 @@ def test_two_ranks_end_identical_and_only_rank0_writes(tmp_path: Path) -> None:
     assert not (tmp_path / "out_rank1").exists()  # rank 1 wrote nothing
     out = tmp_path / "out_rank0"
     assert [p.name for p in sorted((out / "checkpoints").iterdir())] == [
-        "step_000002", "step_000003",
-    ]  # fmt: skip
+        "step_000002",
+        "step_000003",
+    ]
     state = json.loads((out / "checkpoints/step_000003/state.json").read_text())
     assert state["world_size"] == 2 and state["images_seen"] == 12
     saved = load_file(str(out / "checkpoints/step_000003/models.safetensors"))

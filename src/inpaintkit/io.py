@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import struct
 import uuid
-import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -30,6 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inpaintkit.codecs import encode_png16, orient_array, reset_exif_orientation
 from inpaintkit.convert import from_tensor, mask_to_tensor, tensor_to_mask, to_tensor
 from inpaintkit.errors import InpaintError
 
@@ -147,8 +147,8 @@ def read_image(source: str | Path | bytes) -> LoadedImage:
     grey = colour.ndim == 2 or _source_is_grey(im, data)
     if colour.ndim == 2:
         colour = np.repeat(colour[:, :, None], 3, axis=2)
-    colour = _orient(colour, orientation)
-    alpha = None if alpha is None else _orient(alpha, orientation)
+    colour = orient_array(colour, orientation)
+    alpha = None if alpha is None else orient_array(alpha, orientation)
     raw_exif = im.info.get("exif")
     return LoadedImage(
         pixels=colour,
@@ -156,7 +156,7 @@ def read_image(source: str | Path | bytes) -> LoadedImage:
         format=im.format or "PNG",
         mode=im.mode,
         grey=grey,
-        exif=_reset_orientation(raw_exif) if raw_exif else None,
+        exif=reset_exif_orientation(raw_exif) if raw_exif else None,
         icc_profile=im.info.get("icc_profile") or None,
         path=path,
     )
@@ -251,39 +251,6 @@ def _orientation(im: Image.Image) -> int:
         return int(im.getexif().get(_ORIENTATION, 1))
     except (*_DECODE_ERRORS, TypeError):  # a broken EXIF block must not hide the pixels
         return 1
-
-
-def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply EXIF ``orientation`` (1..8) to an (H, W, ...) array, like PIL's exif_transpose."""
-    ops = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1],
-        5: lambda a: a.swapaxes(0, 1),
-        6: lambda a: np.rot90(a, -1),
-        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
-        8: lambda a: np.rot90(a, 1),
-    }
-    op = ops.get(orientation)
-    return arr if op is None else np.ascontiguousarray(op(arr))
-
-
-def _reset_orientation(raw: bytes) -> bytes:
-    """A copy of the EXIF block ``raw`` with IFD0's Orientation set to 1; other bytes kept."""
-    head = 6 if raw.startswith(b"Exif\x00\x00") else 0
-    order = {b"II": "<", b"MM": ">"}.get(raw[head : head + 2])
-    if order is None or len(raw) < head + 8:
-        return raw
-    out = bytearray(raw)
-    ifd = head + struct.unpack_from(order + "I", raw, head + 4)[0]
-    if ifd + 2 > len(raw):
-        return raw
-    (count,) = struct.unpack_from(order + "H", raw, ifd)
-    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(raw) - 11), 12):
-        tag, kind = struct.unpack_from(order + "HH", raw, entry)
-        if tag == _ORIENTATION and kind == 3:  # SHORT, value stored inline
-            struct.pack_into(order + "H", out, entry + 8, 1)
-    return bytes(out)
 
 
 # ----------------------------------------------------------------------------- masks
@@ -533,7 +500,7 @@ def _encode(
     channels = 1 if arr.ndim == 2 else arr.shape[2]
     icc = icc if _icc_fits(icc, channels) else None
     if arr.dtype == np.uint16 and fmt == "PNG":
-        return _encode_png16(arr, icc=icc, exif=exif)
+        return encode_png16(arr, icc=icc, exif=exif)
     if arr.dtype == np.uint16 and channels > 1:  # 16-bit colour TIFF: PIL cannot hold it
         ok, buf = cv2.imencode(".tiff", np.ascontiguousarray(arr[:, :, [2, 1, 0, 3][:channels]]))
         if not ok:
@@ -552,29 +519,6 @@ def _encode(
     except (OSError, ValueError) as e:
         raise InpaintError(f"cannot encode the image as {fmt}: {e}") from None
     return buf.getvalue()
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _encode_png16(arr: np.ndarray, *, icc: bytes | None, exif: bytes | None) -> bytes:
-    """(H, W) or (H, W, 2|3|4) uint16 -> 16-bit PNG bytes (grey, grey+alpha, RGB, RGBA)."""
-    h, w = arr.shape[:2]
-    channels = 1 if arr.ndim == 2 else arr.shape[2]
-    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    rows = arr.astype(">u2").reshape(h, w * channels).view(np.uint8)  # (H, 2 W C) big-endian
-    step = 2 * channels
-    filtered = rows.copy()
-    filtered[:, step:] -= rows[:, :-step]  # PNG filter 1 ("Sub"), modulo 256
-    raw = np.hstack([np.ones((h, 1), np.uint8), filtered]).tobytes()
-    chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0))]
-    if icc:
-        chunks.append(_png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(icc)))
-    if exif:
-        chunks.append(_png_chunk(b"eXIf", exif.removeprefix(b"Exif\x00\x00")))
-    chunks += [_png_chunk(b"IDAT", zlib.compress(raw, 6)), _png_chunk(b"IEND", b"")]
-    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

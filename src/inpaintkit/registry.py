@@ -142,7 +142,8 @@ def register_model(name: str) -> Callable[[Callable[..., Any]], Callable[..., An
 
 def _load_builtin() -> None:
     """Import the modules whose decorators fill the registries (idempotent)."""
-    import inpaintkit.methods  # noqa: F401
+    import inpaintkit.methods
+    import inpaintkit.models  # noqa: F401
 
 
 def get_method(name: str) -> MethodInfo:

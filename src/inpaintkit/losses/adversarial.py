@@ -6,7 +6,8 @@
 - The gradient penalty of WGAN-GP (Gulrajani et al.), optionally restricted to the hole as in
   DeepFill v1 (Yu et al. 2018: the critic's input gradients are multiplied by the hole mask).
 
-All reductions are means over the batch; losses are computed in float32 even on half-precision inputs (autocast).
+All reductions are means over the batch; half-precision inputs (autocast) are computed in
+float32.
 
 Example:
     >>> real, fake = torch.tensor([0.0]), torch.tensor([0.0])

@@ -1,3 +1,9 @@
 """Inpainting methods. Importing this package registers every built-in method."""
 
-from inpaintkit.methods import classical, lowrank, nearest, tv  # noqa: F401
+from inpaintkit.methods import (  # noqa: F401
+    classical,
+    latent_search,
+    lowrank,
+    nearest,
+    tv,
+)

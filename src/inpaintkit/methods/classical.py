@@ -5,8 +5,9 @@ pypatchmatch), so the batch is filled image by image on the CPU and the result i
 the input's device. Known pixels of the returned fill are the input's own values.
 
 OpenCV's Telea is not exact on flat colour: its normalised gradient term turns float rounding
-into noise of a few 8-bit levels (a constant 200 can come back as 197..203). Navier-Stokes,
-biharmonic and PatchMatch reproduce a constant colour.
+into noise of a few 8-bit levels (measured: a flat 200 came back as 199..203 in a 12x20 hole,
+up to 6 levels off in larger ones; powers of two such as 128 come back exact). Navier-Stokes,
+biharmonic and PatchMatch reproduce a flat colour.
 """
 
 from __future__ import annotations
@@ -23,14 +24,31 @@ from inpaintkit.convert import from_tensor, tensor_to_mask, to_tensor
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import register_method
 
-# Measured on 2 shared CPU cores: a 256x256 image with a 128x128 hole takes ~2 s with
-# biharmonic, ~80 s at 512x512 with a 256x256 hole (the sparse solve grows faster than linear).
-_BIHARMONIC_MAX_PIXELS = 512 * 512
+# Measured on 2 busy CPU cores with a centre hole of a quarter of the image: 256x256 0.2 s,
+# 512x512 1.1 s, 1024x1024 8.6 s, 1536x1536 28 s and 3.7 GB (sparse LU; time and memory grow
+# faster than the hole's area, and a half-image hole costs about twice a quarter's).
+_BIHARMONIC_MAX_PIXELS = 1024 * 1024
+
+
+def check_known_pixels(mask: Tensor, method: str) -> None:
+    """Raise InpaintError when an image of the batch has no known pixel to fill from.
+
+    Args:
+        mask: (B, 1, H, W) float, 1 = hole.
+        method: name used in the message.
+    """
+    full = (mask.detach() >= 0.5).flatten(1).all(dim=1)  # (B,)
+    if bool(full.any()):
+        b = int(full.nonzero()[0])
+        raise InpaintError(
+            f"{method}: the mask of image {b} covers the whole image; there are no known "
+            "pixels to inpaint from: leave part of the image unmasked"
+        )
 
 
 def _keep_known(image: Tensor, mask: Tensor, fill: Tensor) -> Tensor:
-    """Input pixels where known, ``fill`` in the hole; all (B, C, H, W) / (B, 1, H, W)."""
-    return torch.where(mask >= 0.5, fill.to(image.dtype), image)
+    """Input pixels where known, ``fill`` in the hole, float32; (B, C, H, W) / (B, 1, H, W)."""
+    return torch.where(mask >= 0.5, fill.float(), image.float())
 
 
 def _fill_each_uint8(
@@ -63,6 +81,8 @@ def _check_int(method: str, name: str, value: int, low: int) -> None:
 
 
 def _cv2_inpaint(image: Tensor, mask: Tensor, radius: int, flag: int) -> Tensor:
+    check_known_pixels(mask, "telea" if flag == cv2.INPAINT_TELEA else "ns")
+
     def fill_one(pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
         out = cv2.inpaint(pixels, hole.astype(np.uint8) * 255, float(radius), flag)
         return np.asarray(out, dtype=np.uint8).reshape(pixels.shape)
@@ -141,6 +161,7 @@ def biharmonic(image: Tensor, mask: Tensor, *, split_into_regions: bool = True) 
     """
     from skimage.restoration import inpaint_biharmonic
 
+    check_known_pixels(mask, "biharmonic")
     out = []
     for b in range(image.shape[0]):
         pixels = ((image[b].detach().to("cpu", torch.float64).permute(1, 2, 0) + 1.0) / 2.0).numpy()
@@ -195,6 +216,7 @@ def patchmatch(image: Tensor, mask: Tensor, *, patch_size: int = 3, seed: int = 
     """
     _check_int("patchmatch", "patch_size", patch_size, 1)
     _check_int("patchmatch", "seed", seed, 0)
+    check_known_pixels(mask, "patchmatch")
     pm = _patch_match_module()
 
     def fill_one(pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:

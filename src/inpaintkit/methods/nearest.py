@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.classical import check_known_pixels
 from inpaintkit.registry import MethodResult, register_method
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -76,9 +77,7 @@ def fit_to_size(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
         w1, h1 = w0, max(1, round(w0 * height / width))
     top, left = (h0 - h1) // 2, (w0 - w1) // 2
     crop = np.ascontiguousarray(pixels[top : top + h1, left : left + w1])
-    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA).reshape(
-        height, width, 3
-    )
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA).reshape(height, width, 3)
 
 
 def _file_key(files: list[Path]) -> FileKey:
@@ -174,6 +173,7 @@ def nearest(
         distance on known pixels in [0, 1] units.
     """
     _check_options(data, limit, metric)
+    check_known_pixels(mask, "nearest")
     B, _, H, W = image.shape
     paths, library = _load_library(_file_key(list_images(data, limit=limit)), H, W)
     image = image.detach()

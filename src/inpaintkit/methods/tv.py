@@ -23,11 +23,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.classical import check_known_pixels
 from inpaintkit.registry import register_method
 
 # Steps of the primal-dual iteration: tau * sigma * ||grad||^2 < 1 with ||grad||^2 <= 8.
 _STEP = 0.99 / math.sqrt(8.0)
 _CHECK_EVERY = 10
+# Measured on 2 busy CPU cores, centre hole of a quarter of the image (2000 iterations):
+# 256x256 0.8 s, 512x512 1.9 s, 1024x1024 9.8 s, 2048x2048 57 s. Cost follows the hole's
+# bounding box, so a hole spanning the whole 1536x1536 frame takes about as long as 2048x2048.
+_MAX_PIXELS = 1536 * 1536
 
 
 def image_gradient(x: Tensor) -> Tensor:
@@ -162,7 +167,7 @@ def tv_solve(
     needs="nothing",
     paper="T. F. Chan, J. Shen, Mathematical Models for Local Nontexture Inpaintings, SIAM J. "
     "Appl. Math. 2001; solver: A. Chambolle, T. Pock, J. Math. Imaging Vis. 2011",
-    max_pixels=2048 * 2048,
+    max_pixels=_MAX_PIXELS,
 )
 def tv(
     image: Tensor,
@@ -191,6 +196,7 @@ def tv(
         raise InpaintError(f"tv: tol must be >= 0, got {tol!r}")
     image = image.detach()
     hole = mask.detach() >= 0.5
+    check_known_pixels(mask, "tv")
     if not bool(hole.any()):
         return image.clone()
     rows, cols = _hole_box(hole)

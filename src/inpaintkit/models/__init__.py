@@ -1,1 +1,3 @@
-"""models."""
+"""Network architectures. Importing this package registers every built-in model."""
+
+from inpaintkit.models import dcgan, wgan_resnet  # noqa: F401

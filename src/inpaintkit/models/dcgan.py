@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -117,7 +118,7 @@ class Generator(nn.Module):
         self.fc = nn.Linear(cfg.z_dim, ch[0] * 4 * 4, bias=False)
         self.bn0 = nn.BatchNorm2d(ch[0])
         blocks: list[nn.Module] = []
-        for c_in, c_out in zip(ch[:-1], ch[1:], strict=True):
+        for c_in, c_out in itertools.pairwise(ch):
             blocks += [_up(c_in, c_out, k, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
         blocks += [_up(ch[-1], 3, k, bias=True), nn.Tanh()]
         self.main = nn.Sequential(*blocks)
@@ -139,7 +140,7 @@ class Discriminator(nn.Module):
         self.cfg = cfg
         ch, k = cfg.d_channels, cfg.kernel
         layers: list[nn.Module] = [_down(3, ch[0], k, bias=True), nn.LeakyReLU(0.2, True)]
-        for c_in, c_out in zip(ch[:-1], ch[1:], strict=True):
+        for c_in, c_out in itertools.pairwise(ch):
             layers += [_down(c_in, c_out, k, bias=False), nn.BatchNorm2d(c_out)]
             layers += [nn.LeakyReLU(0.2, True)]
         self.main = nn.Sequential(*layers)

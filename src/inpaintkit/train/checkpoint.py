@@ -215,7 +215,8 @@ def load_checkpoint(
         try:
             net.load_state_dict(sd, strict=True)
         except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
+            lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+            first = lines[1] if len(lines) > 1 else lines[0]  # the first concrete mismatch
             raise InpaintError(
                 f"checkpoint {str(ckpt)!r} does not fit network {name!r} of this config "
                 f"(was the model config changed?): {first}"
@@ -237,9 +238,8 @@ def _load_rng(path: Path, rank: int) -> None:
         meta = f.metadata() or {}
         ranks = int(meta.get("ranks", "1"))
         r = rank if rank < ranks else 0
-        state: dict[str, Any] = {
-            k.split(".", 1)[1]: f.get_tensor(k) for k in f.keys() if k.startswith(f"rank{r}.")
-        }
+        names = [k for k in f.keys() if k.startswith(f"rank{r}.")]  # noqa: SIM118
+        state: dict[str, Any] = {k.split(".", 1)[1]: f.get_tensor(k) for k in names}
     state.update({k.split(".", 1)[1]: v for k, v in meta.items() if k.startswith(f"rank{r}.")})
     restore_rng(state)
 

@@ -26,7 +26,7 @@ from inpaintkit.train import distributed as D
 from inpaintkit.train.checkpoint import read_state, resolve_resume
 from inpaintkit.train.config import merge, parse_sets, resolve
 from inpaintkit.train.loop import Trainer
-from inpaintkit.train.recipes import Recipe, get_recipe
+from inpaintkit.train.recipes import Recipe, get_recipe, list_recipes
 
 # flag -> (dotted config key, type)
 _FLAGS: dict[str, tuple[str, type]] = {
@@ -54,18 +54,24 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
         "`torchrun --nproc_per_node N --no-python inpaintkit train ...`. Ctrl-C saves a "
         "checkpoint; --resume continues exactly.",
     )
-    p.add_argument("model", help="recipe name, e.g. dcgan")
+    p.add_argument("model", help=f"what to train: {', '.join(list_recipes())}")
     p.add_argument("--data", help="training data: a folder or a spec like celeba:/path")
     p.add_argument("--out", help="run folder (default runs/<model>-<timestamp>)")
     p.add_argument("--config", help="JSON or YAML file {loop: {...}, recipe: {...}}")
     p.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config value, e.g. --set recipe.lr=1e-4 --set recipe.model.ngf=32",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--resume", nargs="?", const="latest", metavar="PATH",
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="PATH",
         help="continue the latest checkpoint of --out, or of PATH (a run or checkpoint folder)",
-    )  # fmt: skip
+    )
     p.add_argument("--steps", type=int, help="total training steps")
     p.add_argument("--batch-size", type=int, help="images per batch per process")
     p.add_argument("--seed", type=int, help="seed of init, data order and noise")
@@ -135,9 +141,12 @@ def run_train(args: argparse.Namespace) -> int:
     ckpt, state = _resume_source(args, recipe)
     sets = merge(parse_sets(args.set or []), _flag_sets(args))
     loop, cfg = resolve(
-        recipe.config_cls, base=state["config"] if state else None, file=args.config,
-        sets=sets, loop_defaults=recipe.loop_defaults,
-    )  # fmt: skip
+        recipe.config_cls,
+        base=state["config"] if state else None,
+        file=args.config,
+        sets=sets,
+        loop_defaults=recipe.loop_defaults,
+    )
     data = args.data or (state or {}).get("data")
     if not data:
         raise InpaintError("no training data: pass --data FOLDER (or a spec like celeba:/path)")
@@ -158,9 +167,15 @@ def run_train(args: argparse.Namespace) -> int:
     if args.cache and hasattr(dataset, "warm_cache"):
         dataset.warm_cache(progress=info.is_main)  # decode once; forked loader workers share it
     trainer = Trainer(
-        recipe, dataset, loop=loop, cfg=cfg, out_dir=out, resume=ckpt, data_spec=data,
+        recipe,
+        dataset,
+        loop=loop,
+        cfg=cfg,
+        out_dir=out,
+        resume=ckpt,
+        data_spec=data,
         command=_command(args),
-    )  # fmt: skip
+    )
     try:
         result = trainer.run()
     finally:

@@ -121,7 +121,7 @@ def load_export(
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-            flat = {k: f.get_tensor(k) for k in f.keys()}
+            flat = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise InpaintError(f"cannot read model file {str(path)!r}: {exc}") from None
     card_path = path.with_suffix(".json")

@@ -66,9 +66,13 @@ class RunLogger:
     ) -> None:
         self.csv = CsvLog(out / "log.csv", resume_step=start_step if start_step else None)
         self.bar = tqdm(
-            total=total_steps, initial=start_step, disable=not progress, unit="step",
-            dynamic_ncols=True, file=sys.stderr,
-        )  # fmt: skip
+            total=total_steps,
+            initial=start_step,
+            disable=not progress,
+            unit="step",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         self.tb = None
         if tensorboard:
             try:
@@ -78,18 +82,17 @@ class RunLogger:
             except ImportError:
                 self.tb = None
 
-    def step(self, row: dict[str, Any], *, write_row: bool) -> None:
-        """Advance the bar by one step and show ``row``'s speed and losses; maybe log it."""
+    def step(self, row: dict[str, Any]) -> None:
+        """Advance the bar by one step, show ``row``'s speed and losses, and log ``row``."""
         losses = {k: v for k, v in row.items() if k not in FIXED_COLUMNS and "lr" not in k}
         shown = {k: f"{v:.3g}" for k, v in list(losses.items())[:4]}
         self.bar.set_postfix({"img/s": f"{row['images_per_s']:.0f}", **shown}, refresh=False)
         self.bar.update(1)
-        if write_row:
-            self.csv.write(row)
-            if self.tb is not None:
-                for k, v in row.items():
-                    if k not in ("step", "epoch"):
-                        self.tb.add_scalar(k, v, row["step"])
+        self.csv.write(row)
+        if self.tb is not None:
+            for k, v in row.items():
+                if k not in ("step", "epoch"):
+                    self.tb.add_scalar(k, v, row["step"])
 
     def close(self) -> None:
         """Close the bar and TensorBoard writer."""

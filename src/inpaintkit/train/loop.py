@@ -1,4 +1,4 @@
-"""The one training loop: a recipe's phases over seeded data, with checkpoints, resume, logging, DDP.
+"""The one training loop: a recipe's phases over seeded data; checkpoints, resume, logs, DDP.
 
 A recipe (:mod:`inpaintkit.train.recipes`) says what one step does; the loop owns the rest:
 seeding, device, data order, bf16 autocast, channels-last, ``torch.compile``, DDP, checkpoints
@@ -130,17 +130,25 @@ class Trainer:
         self.phases: list[Phase] = recipe.phases(cfg)
         self.batch_size = recipe.batch_size(cfg)
         self.sampler = ShardedBatchSampler(
-            len(dataset), batch_size=self.batch_size, seed=loop.seed, rank=self.dist.rank,  # type: ignore[arg-type]
-            world_size=self.dist.world_size, start=self.batches,
-        )  # fmt: skip
+            len(dataset),
+            batch_size=self.batch_size,
+            seed=loop.seed,
+            rank=self.dist.rank,  # type: ignore[arg-type]
+            world_size=self.dist.world_size,
+            start=self.batches,
+        )
         self.dataset = dataset
         self.ctx = Ctx(
-            nets={n: self._wrap(net) for n, net in self.nets.items()}, cfg=cfg,
-            device=self.device, generator=torch.Generator(device=self.device),
-            batch_size=self.batch_size, channels_last=loop.channels_last,
-        )  # fmt: skip
+            nets={n: self._wrap(net) for n, net in self.nets.items()},
+            cfg=cfg,
+            device=self.device,
+            generator=torch.Generator(device=self.device),
+            batch_size=self.batch_size,
+            channels_last=loop.channels_last,
+        )
         self._stop = False
         self.log: RunLogger | None = None
+        self._t_row, self._images_row = 0.0, 0  # speed since the last CSV row
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -161,9 +169,12 @@ class Trainer:
     def _resume(self, resume: str | Path) -> None:
         path = ckpt.resolve_resume(resume)
         state = ckpt.load_checkpoint(
-            path, nets=self.nets, optimizers=self.models.optimizers,
-            recipe=self.recipe.name, rank=self.dist.rank,
-        )  # fmt: skip
+            path,
+            nets=self.nets,
+            optimizers=self.models.optimizers,
+            recipe=self.recipe.name,
+            rank=self.dist.rank,
+        )
         self.step, self.batches = int(state["step"]), int(state["batches"])
         self.images_seen = int(state["images_seen"])
         self.last_ckpt, self.saved_step = path, self.step
@@ -256,7 +267,7 @@ class Trainer:
         return save_grid(images, self.out / "samples" / f"{ckpt.step_dir_name(self.step)}.png")
 
     def save(self) -> Path | None:
-        """Write a checkpoint of the current step (a collective; rank 0 writes) and prune old ones."""
+        """Checkpoint the current step (a collective: rank 0 writes) and prune old checkpoints."""
         rng = D.gather_objects(ckpt.capture_rng())
         self.saved_step = self.step
         if not self.dist.is_main:
@@ -280,11 +291,16 @@ class Trainer:
     def export(self) -> Path:
         """Write the recipe's inference networks (fp16) and the model card to ``export/``."""
         card = model_card(
-            model=self.recipe.name, architecture=self.recipe.architecture(self.cfg),
-            data=self.data_spec, steps=self.step, images_seen=self.images_seen,
-            command=self.command, precision=self.loop.precision,
-            world_size=self.dist.world_size, seed=self.loop.seed,
-        )  # fmt: skip
+            model=self.recipe.name,
+            architecture=self.recipe.architecture(self.cfg),
+            data=self.data_spec,
+            steps=self.step,
+            images_seen=self.images_seen,
+            command=self.command,
+            precision=self.loop.precision,
+            world_size=self.dist.world_size,
+            seed=self.loop.seed,
+        )
         nets = self.recipe.export(self.nets, self.cfg)
         weights, _ = export_model(self.out / "export", self.recipe.name, nets, card=card)
         return weights
@@ -313,53 +329,28 @@ class Trainer:
 
     def run(self) -> TrainResult:
         """Train up to ``loop.steps`` steps (or until stopped); see the module docstring."""
-        start_step, export_path, t_start = self.step, None, time.perf_counter()
+        start_step, t_start = self.step, time.perf_counter()
         if self.dist.is_main:
             self._write_run_files()
             self.log = RunLogger(
-                self.out, total_steps=self.loop.steps, start_step=self.step,
-                progress=self.loop.progress, tensorboard=self.loop.tensorboard,
-            )  # fmt: skip
+                self.out,
+                total_steps=self.loop.steps,
+                start_step=self.step,
+                progress=self.loop.progress,
+                tensorboard=self.loop.tensorboard,
+            )
         old_handlers = self._install_signals()
-        data = make_loader(
-            self.dataset, self.sampler, workers=self.loop.workers,
-            pin_memory=self.device.type == "cuda",
-        )  # fmt: skip
+        pin = self.device.type == "cuda"
+        data = make_loader(self.dataset, self.sampler, workers=self.loop.workers, pin_memory=pin)
         try:
-            t_row, images_row = time.perf_counter(), 0
+            self._t_row, self._images_row = time.perf_counter(), 0
             while self.step < self.loop.steps and not self._stop:
                 seen = self.images_seen
                 values = self._train_step(data)
                 self.step += 1
-                images_row += self.images_seen - seen
-                if self.log is not None:
-                    write = self.step % self.loop.log_every == 0 or self.step == self.loop.steps
-                    if write:
-                        now = time.perf_counter()
-                        row = self._row(values, images_row, now - t_row)
-                        self.log.step(row, write_row=True)
-                        t_row, images_row = now, 0
-                    else:
-                        self.log.bar.update(1)
-                every = self.loop.sample_every
-                if self.dist.is_main and every and self.step % every == 0:
-                    self.write_samples()
-                if self.step % self.loop.ckpt_every == 0:
-                    self.save()
-                if self.on_step is not None:
-                    self.on_step(self)
-                if self.dist.distributed:
-                    self._stop = D.any_rank(self._stop)
-            for net in self.nets.values():
-                D.sync_buffers(net)
-            if self.saved_step != self.step:
-                self.save()
-            finished = self.step >= self.loop.steps
-            if finished and self.dist.is_main:
-                if not (self.loop.sample_every and self.step % self.loop.sample_every == 0):
-                    self.write_samples()
-                export_path = self.export()
-            D.barrier()
+                self._images_row += self.images_seen - seen
+                self._after_step(values)
+            export_path = self._finish()
         finally:
             for s, h in old_handlers.items():
                 signal.signal(s, h)
@@ -369,33 +360,51 @@ class Trainer:
         if self.dist.is_main:
             done = "finished" if self.step >= self.loop.steps else "stopped"
             print(f"{done} at step {self.step}; checkpoint {self.last_ckpt}", file=sys.stderr)
-        seconds = time.perf_counter() - t_start
-        images = (self.step - start_step) * self._images_per_step()
-        return TrainResult(
-            out_dir=self.out, step=self.step, stopped=self.step < self.loop.steps,
-            checkpoint=self.last_ckpt, export=export_path,
-            images_per_s=images / max(seconds, 1e-9),
-        )  # fmt: skip
-
-    def _images_per_step(self) -> int:
         batches = sum(p.repeat for p in self.phases if p.needs_data)
-        return batches * self.batch_size * self.dist.world_size
+        images = (self.step - start_step) * batches * self.batch_size * self.dist.world_size
+        return TrainResult(
+            out_dir=self.out,
+            step=self.step,
+            stopped=self.step < self.loop.steps,
+            checkpoint=self.last_ckpt,
+            export=export_path,
+            images_per_s=images / max(time.perf_counter() - t_start, 1e-9),
+        )
+
+    def _after_step(self, values: dict[str, torch.Tensor]) -> None:
+        """Log, sample, checkpoint, call ``on_step``; agree with all ranks on stopping."""
+        loop = self.loop
+        if self.log is not None:
+            if self.step % loop.log_every == 0 or self.step == loop.steps:
+                now = time.perf_counter()
+                self.log.step(self._row(values, self._images_row, now - self._t_row))
+                self._t_row, self._images_row = now, 0
+            else:
+                self.log.bar.update(1)
+        if self.dist.is_main and loop.sample_every and self.step % loop.sample_every == 0:
+            self.write_samples()
+        if self.step % loop.ckpt_every == 0:
+            self.save()
+        if self.on_step is not None:
+            self.on_step(self)
+        if self.dist.distributed:
+            self._stop = D.any_rank(self._stop)
+
+    def _finish(self) -> Path | None:
+        """Sync buffers, write the last checkpoint and, if the run is complete, the export."""
+        for net in self.nets.values():
+            D.sync_buffers(net)
+        if self.saved_step != self.step:
+            self.save()
+        export_path = None
+        if self.step >= self.loop.steps and self.dist.is_main:
+            if not (self.loop.sample_every and self.step % self.loop.sample_every == 0):
+                self.write_samples()
+            export_path = self.export()
+        D.barrier()
+        return export_path
 
 
-def train(
-    recipe: Recipe,
-    dataset: Dataset,
-    *,
-    loop: LoopConfig,
-    cfg: Any,
-    out_dir: str | Path,
-    resume: str | Path | None = None,
-    data_spec: str = "",
-    command: str = "",
-) -> TrainResult:
-    """Train ``recipe`` on ``dataset`` into ``out_dir``: ``Trainer(...).run()`` in one call."""
-    trainer = Trainer(
-        recipe, dataset, loop=loop, cfg=cfg, out_dir=out_dir, resume=resume,
-        data_spec=data_spec, command=command,
-    )  # fmt: skip
-    return trainer.run()
+def train(recipe: Recipe, dataset: Dataset, **kwargs: Any) -> TrainResult:
+    """``Trainer(recipe, dataset, **kwargs).run()``: train in one call (see :class:`Trainer`)."""
+    return Trainer(recipe, dataset, **kwargs).run()

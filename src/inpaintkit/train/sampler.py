@@ -49,9 +49,15 @@ class ShardedBatchSampler(Sampler[list[tuple[int, int]]]):
     """
 
     def __init__(
-        self, n: int, *, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
+        self,
+        n: int,
+        *,
+        batch_size: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
         start: int = 0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if n < batch_size * world_size:
             raise InpaintError(
                 f"the training data has {n} images, fewer than one batch of {batch_size} per "
