@@ -354,3 +354,42 @@ def test_yeh_end_to_end_through_the_api(weights_dirs: Path) -> None:
     assert np.array_equal(out.pixels[~hole], pixels[~hole])
     assert out.notes == ["resized 36x40 -> 32x32 for the tiny32 model"]
     assert out.extras["z"].shape == (1, Z) and out.extras["z"].abs().max() <= 1
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: on a busy 2-core machine, 2 threads make tiny ops much slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_bf16_precision_runs_the_nets_in_bf16_and_keeps_float32_out() -> None:
+    G, D = LinearG(), TinyD()
+    z_true, y = _truth(G, 2)
+    m = _center_mask(2)
+    seen: list[torch.dtype] = []
+    hook = G.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+
+    def search(precision: str) -> tuple[torch.Tensor, ...]:
+        return latent_search(
+            G, D, y * (1 - m), m, z_dim=Z, iterations=60, lr=0.03, prior_weight=1e-4,
+            blend=False, progress=False, precision=precision,
+        )  # fmt: skip
+
+    fp32 = search("fp32")
+    assert set(seen) == {torch.float32}
+    seen.clear()
+    bf16 = search("bf16")
+    hook.remove()
+    assert set(seen) == {torch.bfloat16}  # G ran under autocast on every call
+    assert all(t.dtype == torch.float32 for t in bf16)  # images, z and loss stay float32
+    assert not torch.equal(bf16.z, fp32.z)  # the precision did change the arithmetic
+    # ... but the search still recovers the hole (bf16 has ~3 significant digits)
+    assert ((bf16.images - y) * m).abs().max() < 0.05
+    assert torch.equal(bf16.images * (1 - m), y * (1 - m))
+    assert (bf16.z - fp32.z).abs().max() < 0.05
+    with pytest.raises(InpaintError, match="precision must be 'fp32' or 'bf16'"):
+        latent_search(G, None, y, m, z_dim=Z, progress=False, precision="fp16")

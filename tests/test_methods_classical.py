@@ -335,7 +335,7 @@ def test_nearest_needs_data_and_images(tmp_path: Path) -> None:
     image, mask = smooth_image(0), box_mask(8, 12, 8, 12)
     with pytest.raises(InpaintError, match="--opt data=DIR"):
         run("nearest", image, mask)
-    with pytest.raises(InpaintError, match="no png"):
+    with pytest.raises(InpaintError, match="no image files"):
         run("nearest", image, mask, data=str(tmp_path))
     with pytest.raises(InpaintError, match="does not exist"):
         run("nearest", image, mask, data=str(tmp_path / "missing"))

@@ -39,9 +39,11 @@ __all__ = [
     "dilate_mask",
     "from_tensor",
     "is_image_file",
+    "list_images",
     "mask_to_tensor",
     "read_image",
     "read_mask",
+    "read_rgb8",
     "tensor_to_mask",
     "to_tensor",
     "write_image",
@@ -110,6 +112,44 @@ def is_image_file(path: Path) -> bool:
     path = Path(path)
     suffix_ok = path.suffix.lower() in IMAGE_SUFFIXES
     return suffix_ok and not path.name.startswith(".") and path.is_file()
+
+
+def list_images(
+    root: str | Path, *, recursive: bool = True, limit: int | None = None
+) -> list[Path]:
+    """Image files under ``root`` (subfolders too when ``recursive``), sorted by path.
+
+    Hidden files and folders (name starting with '.') are skipped; ``limit`` keeps the first N.
+
+    Raises:
+        InpaintError: ``root`` is missing, not a folder, or holds no image file.
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise InpaintError(f"folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise InpaintError(f"{str(root)!r} is not a folder of images")
+    found = root.rglob("*") if recursive else root.glob("*")
+    files = sorted(
+        p
+        for p in found
+        if p.suffix.lower() in IMAGE_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not files:
+        kinds = " ".join(IMAGE_SUFFIXES)
+        raise InpaintError(f"no image files ({kinds}) in folder {str(root)!r}")
+    return files[:limit] if limit else files
+
+
+def read_rgb8(source: str | Path | bytes) -> np.ndarray:
+    """An image as (H, W, 3) uint8 RGB: EXIF orientation applied, alpha dropped, 16-bit
+    values rounded to 8 bits (v / 257). Unreadable files raise InpaintError."""
+    pixels = read_image(source).pixels
+    if pixels.dtype == np.uint16:
+        pixels = np.rint(pixels / 257.0).astype(np.uint8)
+    return pixels
 
 
 # ----------------------------------------------------------------------------- reading

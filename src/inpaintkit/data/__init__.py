@@ -3,7 +3,7 @@ picture grids. Items are (3, S, S) float32 images in [-1, 1]; see docs/data.md.
 """
 
 from inpaintkit.data.base import SeededConcat, SeededDataset
-from inpaintkit.data.folder import IMAGE_SUFFIXES, ImageFolder, list_images
+from inpaintkit.data.folder import ImageFolder, list_images
 from inpaintkit.data.grid import grid_pixels, save_grid, show_dataset
 from inpaintkit.data.house_numbers import HouseNumbers, default_fonts, render_house_number
 from inpaintkit.data.layouts import (
@@ -29,6 +29,7 @@ from inpaintkit.data.transforms import (
     Resize,
     make_recipe,
 )
+from inpaintkit.io import IMAGE_SUFFIXES
 
 __all__ = [
     "AUTO_TRANSFORMS",

@@ -1,6 +1,6 @@
 """A dataset of image files: any folder (recursive), or a list of files with optional boxes.
 
-Decoding goes through one private function, :func:`_load_rgb`, a thin 8-bit wrapper of
+Decoding goes through one private function, :func:`inpaintkit.io.read_rgb8`, a thin 8-bit wrapper of
 :func:`inpaintkit.io.read_image` (EXIF-upright RGB, any format and bit depth it reads).
 """
 
@@ -14,23 +14,8 @@ import numpy as np
 from inpaintkit.data.base import SeededDataset
 from inpaintkit.data.transforms import BBox, Recipe
 from inpaintkit.errors import InpaintError
-from inpaintkit.io import IMAGE_SUFFIXES, read_image
-
-
-def _load_rgb(path: Path) -> np.ndarray:
-    """Decode ``path`` to (H, W, 3) uint8 RGB, EXIF orientation applied, alpha dropped.
-
-    16-bit images are rounded to 8 bits (value / 257). Unreadable files raise InpaintError.
-    """
-    pixels = read_image(path).pixels
-    if pixels.dtype == np.uint16:
-        pixels = np.rint(pixels / 257.0).astype(np.uint8)
-    return pixels
-
-
-def is_image_file(path: Path) -> bool:
-    """Whether ``path`` has one of the :data:`IMAGE_SUFFIXES` (case-insensitive)."""
-    return path.suffix.lower() in IMAGE_SUFFIXES
+from inpaintkit.io import list_images as _list_images
+from inpaintkit.io import read_rgb8
 
 
 def check_folder(root: str | Path) -> Path:
@@ -44,26 +29,8 @@ def check_folder(root: str | Path) -> Path:
 
 
 def list_images(root: str | Path, *, recursive: bool = True) -> list[Path]:
-    """Image files under ``root`` (subfolders too when ``recursive``), sorted by path.
-
-    Hidden files and folders (name starting with '.') are skipped.
-
-    Raises:
-        InpaintError: ``root`` is missing, not a folder, or holds no image file.
-    """
-    root = check_folder(root)
-    pattern = root.rglob("*") if recursive else root.glob("*")
-    files = sorted(
-        p
-        for p in pattern
-        if is_image_file(p)
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
-    if not files:
-        kinds = " ".join(IMAGE_SUFFIXES)
-        raise InpaintError(f"no image files ({kinds}) in data folder {str(root)!r}")
-    return files
+    """Image files under ``root`` (see :func:`inpaintkit.io.list_images`), with --data errors."""
+    return _list_images(check_folder(root), recursive=recursive)
 
 
 class ImageFolder(SeededDataset):
@@ -126,7 +93,7 @@ class ImageFolder(SeededDataset):
         """Decoded file ``index`` after the recipe's deterministic step: (H, W, 3) uint8."""
         path = self.files[index]
         bbox = self.bboxes[index] if self.bboxes is not None else None
-        pixels = _load_rgb(path)
+        pixels = read_rgb8(path)
         assert self.recipe is not None
         try:
             return self.recipe.prepare(pixels, bbox=bbox)

@@ -32,8 +32,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from inpaintkit.data.base import SeededDataset
-from inpaintkit.data.folder import _load_rgb, list_images
+from inpaintkit.data.folder import list_images
 from inpaintkit.errors import InpaintError
+from inpaintkit.io import read_rgb8
 
 DEJAVU_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 USER_FONT_DIR = Path("~/.cache/inpaintkit/fonts")
@@ -69,7 +70,7 @@ def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
 
 @functools.lru_cache(maxsize=128)
 def _photo(path: str) -> np.ndarray:
-    return _load_rgb(Path(path))
+    return read_rgb8(Path(path))
 
 
 def _pick_font(rng: np.random.Generator, fonts: Sequence[str | Path]) -> str:

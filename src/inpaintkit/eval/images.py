@@ -43,26 +43,15 @@ def prepare(pixels: np.ndarray, size: int, crop: str = "center") -> np.ndarray:
     return cv2.resize(sq, (size, size), interpolation=interp)
 
 
-def list_images(folder: str | Path, *, limit: int | None = None) -> list[Path]:
-    """Image files under ``folder`` (recursive, sorted by path), the first ``limit`` of them."""
-    from inpaintkit.io import is_image_file
-
-    root = Path(folder)
-    if not root.is_dir():
-        raise InpaintError(f"--data {str(root)!r} is not a folder")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and is_image_file(p))
-    if not files:
-        raise InpaintError(f"no images found in {str(root)!r}")
-    return files[:limit] if limit else files
-
-
 def load_eval_images(
     folder: str | Path, *, size: int, limit: int | None = None, crop: str = "center"
 ) -> list[tuple[str, np.ndarray]]:
     """[(relative name, (size, size, 3) uint8)] for the first ``limit`` images of ``folder``."""
-    from inpaintkit.io import read_image
+    from inpaintkit.io import list_images, read_image
 
     root = Path(folder)
+    if not root.is_dir():
+        raise InpaintError(f"--data {str(root)!r} is not a folder")
     out = []
     for p in list_images(root, limit=limit):
         out.append((str(p.relative_to(root)), prepare(read_image(p).pixels, size, crop)))

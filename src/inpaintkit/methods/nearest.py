@@ -20,14 +20,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from torch import Tensor
 
+from inpaintkit import io
 from inpaintkit.errors import InpaintError
 from inpaintkit.methods.classical import check_known_pixels
 from inpaintkit.registry import MethodResult, register_method
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 METRICS = ("l2", "l1")
 _CACHE_ENTRIES = 4
 _CHUNK_ELEMENTS = 2**24  # library values turned into float at once (64 MB of float32)
@@ -36,32 +36,16 @@ FileKey = tuple[tuple[str, int, int], ...]  # (path, size in bytes, mtime in ns)
 
 
 def list_images(folder: str | Path, *, limit: int | None = None) -> list[Path]:
-    """Image files under ``folder`` (recursive), sorted by path, at most ``limit`` of them.
-
-    Raises:
-        InpaintError: the folder does not exist or holds no image file.
-    """
-    root = Path(folder).expanduser()
-    if not root.is_dir():
-        raise InpaintError(f"nearest: data folder {str(root)!r} does not exist or is not a folder")
-    files = sorted(
-        p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
-    if not files:
-        kinds = "/".join(e[1:] for e in IMAGE_EXTENSIONS)
-        raise InpaintError(f"nearest: no {kinds} images in {str(root)!r}; point data= at them")
-    return files if limit is None else files[:limit]
+    """Image files under ``folder`` (recursive, sorted), at most ``limit``; see io.list_images."""
+    try:
+        return io.list_images(folder, limit=limit)
+    except InpaintError as e:
+        raise InpaintError(f"nearest: {e}; point --opt data= at a folder of images") from None
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """An image file as (H, W, 3) uint8 RGB, EXIF orientation applied, alpha dropped."""
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
-        if im.mode.startswith("I"):  # 16/32-bit greyscale: keep the top 8 bits of 16
-            grey = np.asarray(im, dtype=np.float64) * (255.0 / 65535.0)
-            grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
-            return np.repeat(grey[..., None], 3, axis=2)
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    """An image file as (H, W, 3) uint8 RGB (see :func:`inpaintkit.io.read_rgb8`)."""
+    return io.read_rgb8(path)
 
 
 def fit_to_size(pixels: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -133,7 +133,7 @@ class Recipe:
 
 
 _RECIPES: dict[str, type[Recipe]] = {}
-_BUILTIN = ("inpaintkit.train.dcgan",)
+_BUILTIN = ("inpaintkit.train.dcgan", "inpaintkit.train.wgan")
 
 
 def register_recipe(cls: type[Recipe]) -> type[Recipe]:
