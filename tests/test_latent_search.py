@@ -368,7 +368,7 @@ def one_thread():
 @pytest.mark.usefixtures("one_thread")
 def test_bf16_precision_runs_the_nets_in_bf16_and_keeps_float32_out() -> None:
     G, D = LinearG(), TinyD()
-    z_true, y = _truth(G, 2)
+    _, y = _truth(G, 2)
     m = _center_mask(2)
     seen: list[torch.dtype] = []
     hook = G.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))

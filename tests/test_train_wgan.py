@@ -1,4 +1,4 @@
-"""The ``wgan_resnet`` recipe (Vitoria et al. 2019) through the one training loop: tiny nets, CPU."""
+"""The ``wgan_resnet`` recipe (Vitoria et al. 2019) through the one training loop, tiny and CPU."""
 
 from __future__ import annotations
 
@@ -95,8 +95,9 @@ def test_critic_learns_to_separate(tmp_path: Path) -> None:
     assert w[-1] > w[0] + 0.5, w
 
 
-def test_resume_is_bit_exact(tmp_path: Path) -> None:
-    loop = {"ckpt_every": 1, "sample_every": 0, "keep_last": 0}
+@pytest.mark.parametrize("speed", [{}, {"precision": "bf16", "channels_last": True}])
+def test_resume_is_bit_exact(tmp_path: Path, speed: dict) -> None:
+    loop = {"ckpt_every": 1, "sample_every": 0, "keep_last": 0, **speed}
     whole = _trainer(tmp_path / "a", loop={**loop, "steps": 2}).run()
     half = _trainer(tmp_path / "b", loop={**loop, "steps": 1}).run()
     assert half.checkpoint is not None

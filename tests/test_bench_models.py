@@ -1,0 +1,68 @@
+"""The model benchmarks (``inpaintkit bench latent``): rows and bookkeeping, never timings."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from inpaintkit.eval.bench import BENCHMARKS, _load_benchmarks
+from inpaintkit.eval.bench_models import LATENT_SETTINGS, _centre_batch, bench_latent
+from inpaintkit.models.dcgan import DCGANConfig
+
+TINY = DCGANConfig(z_dim=8, image_size=32, ngf=4, ndf=4)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_latent_is_registered() -> None:
+    _load_benchmarks()
+    assert BENCHMARKS["latent"] is bench_latent
+
+
+def test_centre_batch() -> None:
+    images, mask = _centre_batch(2, 32, seed=0)
+    assert images.shape == (2, 3, 32, 32) and mask.shape == (2, 1, 32, 32)
+    assert mask.sum().item() == 2 * 16 * 16 and mask[0, 0, 8:24, 8:24].min() == 1
+    assert (images * mask).abs().max() == 0 and images.abs().max() <= 1
+
+
+def test_latent_rows() -> None:
+    rows = bench_latent(n=2, iterations=2, warmup=1, total=1500, config=TINY)
+    assert [r["setting"] for r in rows] == list(LATENT_SETTINGS)
+    keys = {"what", "setting", "batch", "timed_steps", "s_per_step", "s_1500_steps_extrapolated"}
+    for r in rows:
+        assert keys | {"speedup_vs_fp32", "threads"} == set(r)
+        assert r["batch"] == "2 x 32x32" and r["timed_steps"] == 2 and r["threads"] == 1
+        assert r["s_per_step"] > 0 and math.isfinite(r["s_per_step"])
+        assert r["s_1500_steps_extrapolated"] == pytest.approx(1500 * r["s_per_step"])
+        assert r["speedup_vs_fp32"] == pytest.approx(rows[0]["s_per_step"] / r["s_per_step"])
+    assert rows[0]["speedup_vs_fp32"] == 1.0
+    one = bench_latent(n=2, iterations=2, warmup=0, total=10, config=TINY, settings=("bf16",))
+    assert len(one) == 1 and math.isnan(one[0]["speedup_vs_fp32"])  # no fp32 row to compare
+    assert one[0]["s_10_steps_extrapolated"] == pytest.approx(10 * one[0]["s_per_step"])
+
+
+@pytest.mark.parametrize(("warmup", "iterations"), [(0, 3), (2, 3)])
+def test_time_per_step_bookkeeping(monkeypatch: pytest.MonkeyPatch, warmup: int, iterations: int):
+    # A clock that advances 1 s per reading (one reading per search step): exactly 1 s a step.
+    import itertools
+
+    from inpaintkit.eval import bench_models
+    from inpaintkit.models.dcgan import build_dcgan
+
+    clock = itertools.count(100.0)
+    monkeypatch.setattr(bench_models.time, "perf_counter", lambda: next(clock))
+    G, D = build_dcgan(TINY)
+    images, mask = _centre_batch(1, 32, seed=0)
+    sec = bench_models.time_latent_search(
+        G, D, images, mask, z_dim=8, precision="fp32", iterations=iterations, warmup=warmup
+    )
+    assert sec == 1.0 and next(clock) == 100.0 + warmup + iterations  # one reading per step
