@@ -18,7 +18,15 @@ from torch import nn
 
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.models.dcgan import DCGANConfig, build_dcgan, sample_z
-from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
+from inpaintkit.train.recipes import (
+    Ctx,
+    Models,
+    Phase,
+    Recipe,
+    gan_models,
+    random_hflip,
+    register_recipe,
+)
 
 
 @dataclass
@@ -86,13 +94,7 @@ class DCGANRecipe(Recipe):
     def build(self, cfg: DCGANTrainConfig, device: torch.device) -> Models:
         """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
         G, D = build_dcgan(cfg.model)
-        G, D = G.to(device), D.to(device)
-        betas = (cfg.beta1, cfg.beta2)
-        optimizers = {
-            "G": torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas),
-            "D": torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas),
-        }
-        return Models(nets={"G": G, "D": D}, optimizers=optimizers)
+        return gan_models(G, D, device, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
     def phases(self, cfg: DCGANTrainConfig) -> list[Phase]:
         """D then G, once each."""

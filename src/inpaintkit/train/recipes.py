@@ -81,6 +81,18 @@ class Models:
     optimizers: dict[str, torch.optim.Optimizer] = field(default_factory=dict)
 
 
+def gan_models(
+    G: nn.Module, D: nn.Module, device: torch.device, *, lr: float, betas: tuple[float, float]
+) -> Models:
+    """The two GAN recipes' networks: G and D moved to ``device``, one Adam(lr, betas) each."""
+    G, D = G.to(device), D.to(device)
+    optimizers = {
+        "G": torch.optim.Adam(G.parameters(), lr=lr, betas=betas),
+        "D": torch.optim.Adam(D.parameters(), lr=lr, betas=betas),
+    }
+    return Models(nets={"G": G, "D": D}, optimizers=optimizers)
+
+
 class Recipe:
     """Base class of training recipes; subclass, fill the class attributes, register.
 

@@ -21,7 +21,15 @@ from torch import nn
 
 from inpaintkit.losses.adversarial import gradient_penalty, wgan_d_loss, wgan_g_loss
 from inpaintkit.models.wgan_resnet import WGANResNetConfig, build_wgan_resnet
-from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
+from inpaintkit.train.recipes import (
+    Ctx,
+    Models,
+    Phase,
+    Recipe,
+    gan_models,
+    random_hflip,
+    register_recipe,
+)
 
 
 @dataclass
@@ -98,13 +106,7 @@ class WGANResNetRecipe(Recipe):
     def build(self, cfg: WGANTrainConfig, device: torch.device) -> Models:
         """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
         G, D = build_wgan_resnet(cfg.model)
-        G, D = G.to(device), D.to(device)
-        betas = (cfg.beta1, cfg.beta2)
-        optimizers = {
-            "G": torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas),
-            "D": torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas),
-        }
-        return Models(nets={"G": G, "D": D}, optimizers=optimizers)
+        return gan_models(G, D, device, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
     def phases(self, cfg: WGANTrainConfig) -> list[Phase]:
         """``critic_steps`` critic updates (each on its own batch), then one generator update."""
