@@ -20,10 +20,8 @@ from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.models.dcgan import DCGANConfig, build_dcgan, sample_z
 from inpaintkit.train.recipes import (
     Ctx,
-    Models,
+    GANRecipe,
     Phase,
-    Recipe,
-    gan_models,
     random_hflip,
     register_recipe,
 )
@@ -83,7 +81,7 @@ def g_step(ctx: Ctx, _: torch.Tensor | None) -> dict[str, torch.Tensor]:
 
 
 @register_recipe
-class DCGANRecipe(Recipe):
+class DCGANRecipe(GANRecipe):
     """Yeh et al.'s DCGAN: D x1, G x1 per step."""
 
     name: ClassVar[str] = "dcgan"
@@ -91,10 +89,9 @@ class DCGANRecipe(Recipe):
     # About 20 epochs of CelebA's 162,770 training images at batch 64 (2,543 steps an epoch).
     loop_defaults: ClassVar[dict[str, Any]] = {"steps": 50_000}
 
-    def build(self, cfg: DCGANTrainConfig, device: torch.device) -> Models:
-        """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
-        G, D = build_dcgan(cfg.model)
-        return gan_models(G, D, device, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    def build_pair(self, cfg: DCGANTrainConfig) -> tuple[nn.Module, nn.Module]:
+        """(G, D) of ``cfg.model``."""
+        return build_dcgan(cfg.model)
 
     def phases(self, cfg: DCGANTrainConfig) -> list[Phase]:
         """D then G, once each."""
@@ -103,15 +100,6 @@ class DCGANRecipe(Recipe):
             Phase("G", optimizer="G", step=g_step, needs_data=False),
         ]
 
-    def sample(
-        self, nets: dict[str, nn.Module], cfg: DCGANTrainConfig, n: int, generator: torch.Generator
-    ) -> torch.Tensor:
-        """G of ``n`` fixed latents: (n, 3, S, S) in [-1, 1]."""
-        G = nets["G"]
-        device = next(G.parameters()).device
-        z = sample_z(n, cfg.model.z_dim, generator=generator).to(device)
-        return G(z)
-
-    def export(self, nets: dict[str, nn.Module], cfg: DCGANTrainConfig) -> dict[str, nn.Module]:
-        """Both networks: Yeh et al.'s search needs G and D's prior loss."""
-        return {"G": nets["G"], "D": nets["D"]}
+    def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:
+        """(n, z_dim) latents from the paper's prior."""
+        return sample_z(n, cfg.model.z_dim, generator=generator)

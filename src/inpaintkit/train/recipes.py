@@ -81,18 +81,6 @@ class Models:
     optimizers: dict[str, torch.optim.Optimizer] = field(default_factory=dict)
 
 
-def gan_models(
-    G: nn.Module, D: nn.Module, device: torch.device, *, lr: float, betas: tuple[float, float]
-) -> Models:
-    """The two GAN recipes' networks: G and D moved to ``device``, one Adam(lr, betas) each."""
-    G, D = G.to(device), D.to(device)
-    optimizers = {
-        "G": torch.optim.Adam(G.parameters(), lr=lr, betas=betas),
-        "D": torch.optim.Adam(D.parameters(), lr=lr, betas=betas),
-    }
-    return Models(nets={"G": G, "D": D}, optimizers=optimizers)
-
-
 class Recipe:
     """Base class of training recipes; subclass, fill the class attributes, register.
 
@@ -146,6 +134,43 @@ class Recipe:
 
 _RECIPES: dict[str, type[Recipe]] = {}
 _BUILTIN = ("inpaintkit.train.dcgan", "inpaintkit.train.wgan")
+
+
+class GANRecipe(Recipe):
+    """A recipe for a GAN pair ``G``/``D`` with one Adam each (``cfg.lr``, ``cfg.beta1/2``).
+
+    Subclasses say how to build the pair and how to draw latents; sample grids and the export
+    (both networks: the latent-search methods need G and D's prior loss) are shared.
+    """
+
+    def build_pair(self, cfg: Any) -> tuple[nn.Module, nn.Module]:
+        """(G, D) for ``cfg``."""
+        raise NotImplementedError
+
+    def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:
+        """(n, z_dim) latents from the GAN's prior."""
+        raise NotImplementedError
+
+    def build(self, cfg: Any, device: torch.device) -> Models:
+        """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
+        G, D = (net.to(device) for net in self.build_pair(cfg))
+        betas = (cfg.beta1, cfg.beta2)
+        optimizers = {
+            "G": torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas),
+            "D": torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas),
+        }
+        return Models(nets={"G": G, "D": D}, optimizers=optimizers)
+
+    def sample(
+        self, nets: dict[str, nn.Module], cfg: Any, n: int, generator: torch.Generator
+    ) -> torch.Tensor:
+        """G of ``n`` fixed latents: (n, 3, S, S) in [-1, 1]."""
+        G = nets["G"]
+        return G(self.latents(n, cfg, generator).to(next(G.parameters()).device))
+
+    def export(self, nets: dict[str, nn.Module], cfg: Any) -> dict[str, nn.Module]:
+        """Both networks."""
+        return {"G": nets["G"], "D": nets["D"]}
 
 
 def register_recipe(cls: type[Recipe]) -> type[Recipe]:

@@ -23,10 +23,8 @@ from inpaintkit.losses.adversarial import gradient_penalty, wgan_d_loss, wgan_g_
 from inpaintkit.models.wgan_resnet import WGANResNetConfig, build_wgan_resnet
 from inpaintkit.train.recipes import (
     Ctx,
-    Models,
+    GANRecipe,
     Phase,
-    Recipe,
-    gan_models,
     random_hflip,
     register_recipe,
 )
@@ -95,7 +93,7 @@ def generator_step(ctx: Ctx, _: torch.Tensor | None) -> dict[str, torch.Tensor]:
 
 
 @register_recipe
-class WGANResNetRecipe(Recipe):
+class WGANResNetRecipe(GANRecipe):
     """Vitoria et al.'s ResNet WGAN-GP: critic x5, generator x1 per step."""
 
     name: ClassVar[str] = "wgan_resnet"
@@ -103,10 +101,9 @@ class WGANResNetRecipe(Recipe):
     # The paper's 50,000 generator iterations (each reads 5 batches of 64 real images).
     loop_defaults: ClassVar[dict[str, Any]] = {"steps": 50_000}
 
-    def build(self, cfg: WGANTrainConfig, device: torch.device) -> Models:
-        """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
-        G, D = build_wgan_resnet(cfg.model)
-        return gan_models(G, D, device, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    def build_pair(self, cfg: WGANTrainConfig) -> tuple[nn.Module, nn.Module]:
+        """(G, D) of ``cfg.model``."""
+        return build_wgan_resnet(cfg.model)
 
     def phases(self, cfg: WGANTrainConfig) -> list[Phase]:
         """``critic_steps`` critic updates (each on its own batch), then one generator update."""
@@ -115,15 +112,6 @@ class WGANResNetRecipe(Recipe):
             Phase("G", optimizer="G", step=generator_step, needs_data=False),
         ]
 
-    def sample(
-        self, nets: dict[str, nn.Module], cfg: WGANTrainConfig, n: int, generator: torch.Generator
-    ) -> torch.Tensor:
-        """G of ``n`` fixed latents ~ N(0, 1): (n, 3, S, S) in [-1, 1]."""
-        G = nets["G"]
-        device = next(G.parameters()).device
-        z = sample_normal_z(n, cfg.model.z_dim, generator=generator).to(device)
-        return G(z)
-
-    def export(self, nets: dict[str, nn.Module], cfg: WGANTrainConfig) -> dict[str, nn.Module]:
-        """Both networks: Vitoria et al.'s search needs G and the critic's prior loss."""
-        return {"G": nets["G"], "D": nets["D"]}
+    def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:
+        """(n, z_dim) latents from the paper's prior."""
+        return sample_normal_z(n, cfg.model.z_dim, generator=generator)
