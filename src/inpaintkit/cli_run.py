@@ -84,7 +84,7 @@ def _find_mask(mask_dir: Path, stem: str) -> Path | None:
 
 def plan_jobs(args: argparse.Namespace) -> list[Job]:
     """Expand the input (file or folder) into jobs with masks and outputs."""
-    from inpaintkit.io import is_image_file
+    from inpaintkit.io import list_images
 
     src: Path = args.input
     if not src.exists():
@@ -95,11 +95,7 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
         if out.is_dir():
             out = out / f"{src.stem}_{tag}{src.suffix}"
         return [Job(src, _mask_for(args, src), out)]
-    files = sorted(
-        p for p in src.rglob("*") if p.is_file() and is_image_file(p) and not _is_mask_name(p)
-    )
-    if args.mask is not None and args.mask.is_dir() and args.mask.resolve() == src.resolve():
-        files = [p for p in files if not _is_mask_name(p)]
+    files = [p for p in list_images(src) if not _is_mask_name(p)]
     if not files:
         raise InpaintError(f"no images found in folder {str(src)!r}")
     out_dir = args.output or src.with_name(f"{src.name}_{tag}")
