@@ -95,3 +95,48 @@ def test_too_large_for_method(square_hole):
 
     with pytest.raises(InpaintError, match=r"at most 0\.00 MP"):
         inpaintkit.inpaint(np.zeros((48, 64, 3), np.uint8), square_hole, "_tiny_only")
+
+
+@register_method("_mean_fill", kind="feed-forward", summary="hole = mean of known (test)")
+def _mean_fill(image, mask, *, shift: float = 0.0):
+    import torch
+
+    known = 1 - mask
+    mean = (image * known).sum((2, 3), keepdim=True) / known.sum((2, 3), keepdim=True)
+    per_image = torch.arange(image.shape[0], dtype=image.dtype)  # (B,) an extra per image
+    out = image * known + (mean + shift) * mask
+    return inpaintkit.MethodResult(image=out, extras={"index": per_image, "kind": "mean"})
+
+
+def test_inpaint_batch_equals_one_by_one():
+    from inpaintkit.api import inpaint_batch
+
+    rng = np.random.default_rng(3)
+    imgs = [rng.integers(0, 256, (20, 24, 3), dtype=np.uint8) for _ in range(3)]
+    holes = [np.zeros((20, 24), bool) for _ in range(3)]
+    for k, h in enumerate(holes):
+        h[2 + k : 9 + k, 3 : 10 + 2 * k] = True
+    batch = inpaint_batch(imgs, holes, "_mean_fill", shift=0.1)
+    for k, res in enumerate(batch):
+        one = inpaintkit.inpaint(imgs[k], holes[k], "_mean_fill", shift=0.1)
+        assert np.array_equal(res.pixels, one.pixels)
+        assert np.array_equal(res.pixels[~holes[k]], imgs[k][~holes[k]])
+        assert res.extras["index"].item() == k and res.extras["kind"] == "mean"
+        assert np.array_equal(res.mask, holes[k])
+    assert len({r.seconds for r in batch}) == 1
+
+
+def test_inpaint_batch_rejects_mixed_sizes_and_empty_masks():
+    from inpaintkit.api import inpaint_batch
+
+    a, b = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8)
+    hole = np.zeros((8, 8), bool)
+    hole[2:4, 2:4] = True
+    with pytest.raises(InpaintError, match="one size"):
+        inpaint_batch([a, b], [hole, np.pad(hole, ((0, 0), (0, 1)))], "_mean_fill")
+    with pytest.raises(InpaintError, match="mask 1 is empty"):
+        inpaint_batch([a, a], [hole, np.zeros_like(hole)], "_mean_fill")
+    with pytest.raises(InpaintError, match="as many masks"):
+        inpaint_batch([a, a], [hole], "_mean_fill")
+    with pytest.raises(InpaintError, match="no option"):
+        inpaint_batch([a], [hole], "_mean_fill", radius=3)

@@ -109,3 +109,45 @@ def test_eval_cli(tmp_path, folder, capsys):
     assert code == 0
     assert "| telea |" in capsys.readouterr().out
     assert (out / "config.json").exists()
+
+
+_BATCHES: list[int] = []
+
+
+def _record_batches(image, mask, *, fill: float = 0.0):
+    _BATCHES.append(image.shape[0])
+    return image * (1 - mask) + fill * mask
+
+
+def test_batched_kinds_share_calls_and_match_per_image_metrics(tmp_path, folder):
+    from inpaintkit.registry import register_method
+
+    register_method("_eval_batched", kind="feed-forward", summary="test")(_record_batches)
+    register_method("_eval_single", kind="classical", summary="test")(_record_batches)
+    _BATCHES.clear()
+    common = {"data": str(folder), "masks": ["center"], "size": 32, "limit": None, "lpips": False}
+    res = evaluate(
+        EvalConfig(methods=["_eval_batched"], out=str(tmp_path / "a"), batch=3, **common)
+    )
+    assert _BATCHES == [3, 1]  # 4 images in calls of 3 and 1
+    _BATCHES.clear()
+    one = evaluate(EvalConfig(methods=["_eval_single"], out=str(tmp_path / "b"), batch=3, **common))
+    assert _BATCHES == [1, 1, 1, 1]  # classical methods run one image per call
+    for a, b in zip(res["rows"], one["rows"], strict=True):
+        assert a["image"] == b["image"] and a["psnr"] == b["psnr"] and a["ssim"] == b["ssim"]
+
+
+def test_dataset_spec_data_uses_the_split(tmp_path):
+    from inpaintkit.data.sources import open_dataset
+    from inpaintkit.eval.images import is_dataset_spec, load_eval_images
+
+    assert is_dataset_spec("housenumbers") and is_dataset_spec("celeba:/nowhere")
+    assert not is_dataset_spec(str(tmp_path)) and not is_dataset_spec("faces/")
+    imgs = load_eval_images("housenumbers", size=32, limit=3, split="val")
+    assert [n for n, _ in imgs] == ["val/000000", "val/000001", "val/000002"]
+    item = open_dataset("housenumbers", size=32, split="val", seed=0)[1]  # (3, 32, 32) in [-1, 1]
+    back = imgs[1][1].astype(np.float32) / 127.5 - 1  # uint8 -> [-1, 1]
+    assert imgs[1][1].shape == (32, 32, 3) and imgs[1][1].dtype == np.uint8
+    assert np.abs(back - item.permute(1, 2, 0).numpy()).max() <= 1 / 127.5 + 1e-6
+    train = load_eval_images("housenumbers", size=32, limit=1, split="train")
+    assert not np.array_equal(train[0][1], imgs[0][1])  # another split, other images

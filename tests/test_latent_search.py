@@ -393,3 +393,61 @@ def test_bf16_precision_runs_the_nets_in_bf16_and_keeps_float32_out() -> None:
     assert (bf16.z - fp32.z).abs().max() < 0.05
     with pytest.raises(InpaintError, match="precision must be 'fp32' or 'bf16'"):
         latent_search(G, None, y, m, z_dim=Z, progress=False, precision="fp16")
+
+
+# ----- better starts and presets ---------------------------------------------------------------
+
+
+def test_init_candidates_start_from_the_best_draw() -> None:
+    # With 0 iterations the returned latent is the start: with k candidates it must be the
+    # lowest-loss of the first draw and the k-1 next draws of the same generator.
+    G = LinearG()
+    _, y = _truth(G, 3)
+    m = _center_mask(3)
+    kw = {"z_dim": Z, "iterations": 0, "blend": False, "progress": False}
+    one = latent_search(G, None, y, m, generator=torch.Generator().manual_seed(4), **kw)
+    many = latent_search(
+        G, None, y, m, generator=torch.Generator().manual_seed(4), init_candidates=8, **kw
+    )
+    draws = torch.rand(8 * 3, Z, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    draws = draws.view(8, 3, Z)  # candidate c of image b is draws[c, b]
+    with torch.no_grad():
+        w = importance_weights(m)
+        losses = torch.stack([context_loss(G(draws[c]), y, w) for c in range(8)])  # (8, 3)
+    best = losses.argmin(0)
+    assert torch.equal(one.z, draws[0])
+    assert torch.equal(many.z, draws[best, torch.arange(3)])
+    assert (many.loss <= one.loss).all() and (many.loss < one.loss).any()
+    with pytest.raises(InpaintError, match="init_candidates"):
+        latent_search(G, None, y, m, init_candidates=0, **kw)
+
+
+def test_presets_resolve_and_overrides_win() -> None:
+    from inpaintkit.methods.latent_search import PRESETS, resolve_preset
+
+    paper = resolve_preset("yeh2017", "paper")
+    assert paper == {"iterations": 1500, "precision": "fp32", "init_candidates": 1,
+                     "early_stop_tol": None}  # fmt: skip
+    assert resolve_preset("vitoria2019", "paper")["iterations"] == 1000
+    fast = resolve_preset("yeh2017", "fast", iterations=None, init_candidates=4)
+    assert fast["init_candidates"] == 4 and fast["precision"] == "bf16"
+    assert fast["iterations"] == PRESETS["yeh2017"]["fast"]["iterations"] < 1500
+    assert resolve_preset("yeh2017", "fast", early_stop_tol=0.0)["early_stop_tol"] is None
+    with pytest.raises(InpaintError, match="preset must be one of paper, fast"):
+        resolve_preset("yeh2017", "quick")
+
+
+def test_fast_preset_runs_the_method(weights_dirs: Path) -> None:
+    _install_tiny_vitoria(weights_dirs)
+    image = torch.rand(2, 3, S, S, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    mask = _center_mask(2)
+    image = image * (1 - mask)
+    calls: list[int] = []
+    res = vitoria2019(
+        image, mask, preset="fast", iterations=4, blend=False, progress=False,
+        callback=lambda step, loss: calls.append(step),
+    )  # fmt: skip
+    assert calls == [1, 2, 3, 4]  # the override beats the preset's 200 steps
+    assert torch.equal(res.image * (1 - mask), image)
+    with pytest.raises(InpaintError, match="preset"):
+        vitoria2019(image, mask, preset="slow", progress=False)

@@ -43,12 +43,48 @@ def prepare(pixels: np.ndarray, size: int, crop: str = "center") -> np.ndarray:
     return cv2.resize(sq, (size, size), interpolation=interp)
 
 
-def load_eval_images(
-    folder: str | Path, *, size: int, limit: int | None = None, crop: str = "center"
+def is_dataset_spec(data: str | Path) -> bool:
+    """True for a ``--data`` spec with a scheme (``celeba:/x``, ``housenumbers``), not a folder."""
+    from inpaintkit.data.sources import SCHEMES
+
+    text = str(data)
+    return not Path(text).is_dir() and text.split(":", 1)[0].split("+")[0] in SCHEMES
+
+
+def load_spec_images(
+    spec: str, *, size: int, limit: int | None, split: str
 ) -> list[tuple[str, np.ndarray]]:
-    """[(relative name, (size, size, 3) uint8)] for the first ``limit`` images of ``folder``."""
+    """The first ``limit`` items of a dataset spec, prepared as for training (same crop)."""
+    from inpaintkit.data.sources import open_dataset
+
+    ds = open_dataset(spec, size=size, split=split, seed=0)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    out = []
+    for i in range(n):
+        x = ds[i]  # (3, S, S) float32 in [-1, 1]
+        px = np.rint((x.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+        out.append((f"{split}/{i:06d}", px))
+    return out
+
+
+def load_eval_images(
+    folder: str | Path,
+    *,
+    size: int,
+    limit: int | None = None,
+    crop: str = "center",
+    split: str = "val",
+) -> list[tuple[str, np.ndarray]]:
+    """[(name, (size, size, 3) uint8)] for the first ``limit`` images of ``folder``.
+
+    ``folder`` may also be a dataset spec with a scheme (``celeba:/data/celeba/val``,
+    ``housenumbers``): then its ``split`` is read with the dataset's own evaluation transform
+    (the same crop as training; ``crop`` is ignored).
+    """
     from inpaintkit.io import list_images, read_image
 
+    if is_dataset_spec(folder):
+        return load_spec_images(str(folder), size=size, limit=limit, split=split)
     root = Path(folder)
     if not root.is_dir():
         raise InpaintError(f"--data {str(root)!r} is not a folder")

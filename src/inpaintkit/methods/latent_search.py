@@ -121,8 +121,35 @@ def _converged(loss: torch.Tensor, previous: torch.Tensor | None, tol: float | N
     return bool(((loss - previous).abs() <= tol * previous.abs()).all())
 
 
+def _best_of(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    z: torch.Tensor,
+    k: int,
+    z_dim: int,
+    prior: str,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """For each row of ``z`` (N, z_dim), the lowest-``objective`` of it and k-1 fresh draws.
+
+    The candidates are scored one batch of N at a time, so memory stays that of one step.
+    """
+    best, best_loss = z, objective(z)
+    for _ in range(k - 1):
+        cand = _initial_latents(z.shape[0], z_dim, prior, generator, z.device)
+        loss = objective(cand)
+        better = loss < best_loss
+        best = torch.where(better[:, None], cand, best)
+        best_loss = torch.where(better, loss, best_loss)
+    return best
+
+
 def _check_inputs(
-    y: torch.Tensor, mask: torch.Tensor, iterations: int, restarts: int, callback: Any
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    iterations: int,
+    restarts: int,
+    callback: Any,
+    init_candidates: int = 1,
 ) -> None:
     if y.dim() != 4 or y.shape[1] != 3:
         raise InpaintError(f"image must be (B, 3, H, W), got {tuple(y.shape)}")
@@ -136,6 +163,8 @@ def _check_inputs(
         raise InpaintError(
             f"need iterations >= 0 and restarts >= 1, got {iterations} and {restarts}"
         )
+    if init_candidates < 1:
+        raise InpaintError(f"init_candidates must be >= 1, got {init_candidates}")
 
 
 def latent_search(
@@ -164,6 +193,7 @@ def latent_search(
     early_stop_tol: float | None = None,
     progress: bool = True,
     precision: str = "fp32",
+    init_candidates: int = 1,
 ) -> SearchResult:
     """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
 
@@ -199,11 +229,14 @@ def latent_search(
         precision: ``"fp32"``, or ``"bf16"`` to run G and D under bfloat16 autocast (the
             losses, z and Adam stay float32; fast on CPUs with bf16 instructions and on GPUs).
             For channels-last, convert G, D and ``y`` yourself (``.to(memory_format=...)``).
+        init_candidates: draw this many latents per search and start from the one with the
+            lowest loss (one forward pass each, no gradients); 1 = the papers' single random
+            start. A good start lets the search converge in far fewer steps.
 
     Returns:
         ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
     """
-    _check_inputs(y, mask, iterations, restarts, callback)
+    _check_inputs(y, mask, iterations, restarts, callback, init_candidates)
     _autocast(precision, y.device)  # fail early on a bad precision
     B, R = y.shape[0], restarts
     y_r = y.detach().repeat_interleave(R, 0)  # (B*R, 3, S, S): image b owns rows b*R .. b*R+R-1
@@ -231,7 +264,11 @@ def latent_search(
         return loss
 
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
-    z = _initial_latents(B * R, z_dim, prior, generator, y.device).requires_grad_(True)
+    z = _initial_latents(B * R, z_dim, prior, generator, y.device)
+    if init_candidates > 1:
+        with torch.no_grad(), _eval_mode(G, D):
+            z = _best_of(objective, z, init_candidates, z_dim, prior, generator)
+    z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr, betas=betas)
     previous: torch.Tensor | None = None
     with _eval_mode(G, D), torch.enable_grad():
@@ -260,6 +297,39 @@ def latent_search(
 
 
 # ----- the two registered methods: load a model, fit the input to its size, search ------------
+
+#: search settings per method and preset. ``paper``: the papers' search (fp32, one random
+#: start, every iteration). ``fast``: bf16 + channels-last, the best of many random starts, far
+#: fewer steps and early stopping (``inpaintkit bench latent-quality`` measures the trade).
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "yeh2017": {
+        "paper": {"iterations": 1500, "precision": "fp32", "init_candidates": 1,
+                  "early_stop_tol": 0.0},
+        "fast": {"iterations": 250, "precision": "bf16", "init_candidates": 32,
+                 "early_stop_tol": 1e-4},
+    },
+    "vitoria2019": {
+        "paper": {"iterations": 1000, "precision": "fp32", "init_candidates": 1,
+                  "early_stop_tol": 0.0},
+        "fast": {"iterations": 200, "precision": "bf16", "init_candidates": 32,
+                 "early_stop_tol": 1e-4},
+    },
+}  # fmt: skip
+
+
+def resolve_preset(method: str, preset: str, **given: Any) -> dict[str, Any]:
+    """The search settings of ``preset`` for ``method``, with every non-None ``given`` value kept.
+
+    >>> resolve_preset("yeh2017", "fast", iterations=None, precision="fp32")["precision"]
+    'fp32'
+    """
+    table = PRESETS[method]
+    if preset not in table:
+        raise InpaintError(f"preset must be one of {', '.join(table)}, got {preset!r}")
+    out = dict(table[preset])
+    out.update({k: v for k, v in given.items() if v is not None})
+    out["early_stop_tol"] = out["early_stop_tol"] or None  # 0 = run every iteration
+    return out
 
 
 def _resize_known(
@@ -302,6 +372,8 @@ def inpaint_with_model(
     """
     path = resolve_model(method, model)
     G, D, cfg = load_gan(method, path, device)
+    if search.get("precision") == "bf16":  # oneDNN's bf16 convolutions prefer NHWC
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     dev = torch.device(device)
     x, m = image.to(dev), mask.to(dev)
     H, W = x.shape[-2:]
@@ -342,7 +414,8 @@ def yeh2017(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    iterations: int = 1500,
+    preset: str = "paper",
+    iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.01,
     lam: float = 0.003,
@@ -351,6 +424,9 @@ def yeh2017(
     window: int = 7,
     padding: str = "zeros",
     blend: bool = True,
+    precision: str | None = None,
+    init_candidates: int | None = None,
+    early_stop_tol: float | None = None,
     seed: int = 0,
     device: str = "cpu",
     progress: bool = True,
@@ -358,11 +434,19 @@ def yeh2017(
 ) -> MethodResult:
     """Yeh et al. 2017 with the paper's defaults (authors' code: prior_loss="nonsaturating",
     window=15, padding="symmetric"). image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
+
+    ``preset="paper"`` searches as the paper does (1500 fp32 steps from one random z);
+    ``preset="fast"`` (see :data:`PRESETS`) is several times faster; ``iterations``,
+    ``precision``, ``init_candidates`` and ``early_stop_tol`` (0 = off) override the preset.
     """
+    search = resolve_preset(
+        "yeh2017", preset, iterations=iterations, precision=precision,
+        init_candidates=init_candidates, early_stop_tol=early_stop_tol,
+    )  # fmt: skip
     # fmt: off
     return inpaint_with_model(
         "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="uniform", iterations=iterations, restarts=restarts, lr=lr, alpha=1.0, beta=0.0,
+        prior="uniform", restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
         prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
         padding=padding, progress=progress, callback=callback,
     )
@@ -385,7 +469,8 @@ def vitoria2019(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    iterations: int = 1000,
+    preset: str = "paper",
+    iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.03,
     alpha: float = 0.1,
@@ -394,18 +479,26 @@ def vitoria2019(
     window: int = 7,
     padding: str = "zeros",
     blend: bool = True,
+    precision: str | None = None,
+    init_candidates: int | None = None,
+    early_stop_tol: float | None = None,
     seed: int = 0,
     device: str = "cpu",
     progress: bool = True,
     callback: Callback | None = None,
 ) -> MethodResult:
     """Vitoria et al. 2019 with the paper's defaults. image (B, 3, H, W) in [-1, 1]; mask
-    (B, 1, H, W), 1 = hole.
+    (B, 1, H, W), 1 = hole. Presets and their overrides as for :func:`yeh2017` (paper: 1000
+    fp32 steps).
     """
+    search = resolve_preset(
+        "vitoria2019", preset, iterations=iterations, precision=precision,
+        init_candidates=init_candidates, early_stop_tol=early_stop_tol,
+    )  # fmt: skip
     # fmt: off
     return inpaint_with_model(
         "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="normal", iterations=iterations, restarts=restarts, lr=lr, betas=(0.9, 0.999),
+        prior="normal", restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
         alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
         padding=padding, progress=progress, callback=callback,
     )
