@@ -362,3 +362,20 @@ def test_read_rgb_applies_exif_orientation(tmp_path: Path) -> None:
     out = nearest_mod.read_rgb(tmp_path / "o.png")
     assert out.shape == (4, 2, 3)
     assert out[0, 1].tolist() == [255, 255, 255]
+
+
+def test_nearest_reads_a_dataset_spec_with_its_own_crop() -> None:
+    # A house-number training item, with a hole, must retrieve itself from the spec's library.
+    from inpaintkit.data.sources import open_dataset
+
+    item = open_dataset("housenumbers", size=32, split="train", seed=0)[3]  # (3, 32, 32)
+    truth = quantised(item[None])
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 8:20, 10:24] = 1
+    out = get_method("nearest").fn(truth * (1 - mask), mask, data="housenumbers", limit=20)
+    assert out.extras["match"][0] == "housenumbers#3"
+    assert torch.equal(out.image, truth)
+    with pytest.raises(InpaintError, match="square"):
+        get_method("nearest").fn(
+            torch.zeros(1, 3, 32, 30), torch.ones(1, 1, 32, 30) * 0, data="housenumbers"
+        )

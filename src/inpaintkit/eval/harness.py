@@ -187,10 +187,17 @@ def _write_outputs(cfg: EvalConfig, rows: list[dict], fids: dict, grids: dict, o
     methods = list(cfg.methods)
     summary = report.summarize(rows, methods, cfg.masks)
     files = [report.write_csv(rows, out / "per_image.csv")]
+    from inpaintkit.eval.images import is_dataset_spec
+
+    how = (
+        f"split `{cfg.split}`, the dataset's crop"
+        if is_dataset_spec(cfg.data)
+        else f"crop `{cfg.crop}`"
+    )
     md = [
         "# Evaluation",
         "",
-        f"- data: `{cfg.data}` ({len({r['image'] for r in rows})} images, crop `{cfg.crop}`, "
+        f"- data: `{cfg.data}` ({len({r['image'] for r in rows})} images, {how}, "
         f"{cfg.size}x{cfg.size}), seed {cfg.seed}",
         f"- command: `{' '.join(['inpaintkit', *sys.argv[1:]]) if sys.argv else ''}`",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "

@@ -89,6 +89,32 @@ def _load_library(key: FileKey, height: int, width: int) -> tuple[tuple[str, ...
     return tuple(paths), torch.stack(rows)
 
 
+def _is_spec(data: str | Path) -> bool:
+    from inpaintkit.eval.images import is_dataset_spec
+
+    return is_dataset_spec(data)
+
+
+@functools.lru_cache(maxsize=_CACHE_ENTRIES)
+def _load_spec_library(
+    spec: str, height: int, width: int, limit: int | None
+) -> tuple[tuple[str, ...], Tensor]:
+    """A dataset spec's training split prepared as for training (its crop, e.g. CelebA's 108 px
+    face crop; flips as the loader draws them with seed 0): (names, (N, H * W * 3) uint8)."""
+    from inpaintkit.data.sources import open_dataset
+
+    if height != width:
+        raise InpaintError(f"nearest: a dataset spec needs square images, got {width}x{height}")
+    ds = open_dataset(spec, size=height, split="train", seed=0)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    rows = []
+    for i in range(n):
+        x = ds[i]  # (3, S, S) float32 in [-1, 1]
+        px = torch.round((x.permute(1, 2, 0) + 1) * 127.5).clamp(0, 255).to(torch.uint8)
+        rows.append(px.flatten())
+    return tuple(f"{spec}#{i}" for i in range(n)), torch.stack(rows)
+
+
 def library_distances(library: Tensor, query: Tensor, known: Tensor, *, metric: str) -> Tensor:
     """Mean distance on known values between every library row and every query.
 
@@ -147,7 +173,9 @@ def nearest(
     Args:
         image: (B, 3, H, W) float in [-1, 1], RGB.
         mask: (B, 1, H, W) float, 1 = hole.
-        data: folder of training images (searched recursively).
+        data: folder of training images (searched recursively), or a dataset spec
+            (``celeba:DIR``, ``cars:DIR``, ``housenumbers``) whose train split is read with
+            the dataset's own crop, the same as training and ``inpaintkit eval`` use.
         limit: use only the first ``limit`` images (sorted by path); None for all.
         metric: ``l2`` (mean squared difference) or ``l1`` on the known pixels.
 
@@ -159,7 +187,10 @@ def nearest(
     _check_options(data, limit, metric)
     check_known_pixels(mask, "nearest")
     B, _, H, W = image.shape
-    paths, library = _load_library(_file_key(list_images(data, limit=limit)), H, W)
+    if _is_spec(data):
+        paths, library = _load_spec_library(str(data), H, W, limit)
+    else:
+        paths, library = _load_library(_file_key(list_images(data, limit=limit)), H, W)
     image = image.detach()
     hole = mask.detach() >= 0.5  # (B, 1, H, W)
     query = ((image.float() + 1.0) / 2.0).permute(0, 2, 3, 1).reshape(B, -1)  # HWC order
