@@ -1,4 +1,4 @@
-"""The ``inpaintkit`` command line: run | methods | masks | eval | bench | data | train.
+"""The ``inpaintkit`` command line: run | methods | masks | eval | bench | data | train | serve.
 
 Every subcommand lives in the module that owns its work and contributes an ``add_parser``
 function; this file only assembles them and turns :class:`InpaintError` into a one-line
@@ -21,6 +21,7 @@ examples:
   inpaintkit methods
   inpaintkit masks thick --size 256x256 --seed 3 -o mask.png
   inpaintkit eval --data images/ --methods telea,ns --masks center,random80 --size 256 --out ev/
+  inpaintkit serve                     # the web app at http://127.0.0.1:8000/
 
 Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzero (1-bit).
 """
@@ -60,6 +61,7 @@ _OPTIONAL_PARSERS: list[tuple[str, str]] = [
     ("inpaintkit.eval.bench", "add_bench_parser"),
     ("inpaintkit.data.cli_args", "add_data_parser"),
     ("inpaintkit.train.cli_args", "add_train_parser"),
+    ("inpaintkit.web.cli_args", "add_serve_parser"),
 ]
 
 
