@@ -487,3 +487,15 @@ def test_cli_train_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         _cli(["train", "dcgan", "--out", str(tmp_path / "new")])
     with pytest.raises(InpaintError, match=r"'recipe\.nope'"):
         _cli(["train", "dcgan", "--data", "x", "--set", "recipe.nope=1"])
+
+
+def test_data_opts_are_typed_and_checked() -> None:
+    from inpaintkit.train.cli_args import parse_data_opts
+
+    assert parse_data_opts(["length=64", "fold=-1", "upscale=True"]) == {
+        "length": 64,
+        "fold": -1,
+        "upscale": True,
+    }
+    with pytest.raises(InpaintError, match="KEY=VALUE"):
+        parse_data_opts(["length"])

@@ -86,8 +86,36 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--compile", help="torch.compile the networks", **flag)
     p.add_argument("--no-progress", help="no progress bar", **flag)
     p.add_argument("--cache", action="store_true", help="keep decoded images in RAM")
+    p.add_argument(
+        "--data-opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a data option (docs/data.md), e.g. --data-opt length=16384 for house numbers",
+    )
     p.set_defaults(func=run_train)
     return p
+
+
+def parse_data_opts(pairs: list[str]) -> dict[str, Any]:
+    """``["length=100", "fold=2", "check=false"]`` -> typed keyword options of open_dataset.
+
+    >>> parse_data_opts(["length=100", "check=false", "fonts=a.ttf"])
+    {'length': 100, 'check': False, 'fonts': 'a.ttf'}
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InpaintError(f"--data-opt expects KEY=VALUE, got {pair!r}")
+        low = text.strip().lower()
+        if low.lstrip("-").isdigit():
+            out[key] = int(low)
+        elif low in ("true", "false"):
+            out[key] = low == "true"
+        else:
+            out[key] = text
+    return out
 
 
 def _flag_sets(args: argparse.Namespace) -> dict[str, Any]:
@@ -160,7 +188,8 @@ def run_train(args: argparse.Namespace) -> int:
         out = Path(D.broadcast_object(f"runs/{recipe.name}-{stamp}"))
     from inpaintkit.data import open_dataset  # lazy: the data layer is heavy to import
 
-    extra = {"cache": True} if args.cache else {}
+    extra: dict[str, Any] = {"cache": True} if args.cache else {}
+    extra |= parse_data_opts(args.data_opt)
     dataset = open_dataset(
         data, size=recipe.image_size(cfg), split="train", seed=loop.seed, **extra
     )
