@@ -50,8 +50,9 @@ class EvalConfig:
     batch: int = 64  # images per call for the methods that batch (latent search, networks)
 
 
-#: method kinds run ``EvalConfig.batch`` images per call (seconds are then per image, averaged)
-BATCHED_KINDS = ("latent-search", "feed-forward")
+#: method kinds that take a batch run ``EvalConfig.batch`` images per call (their seconds are
+#: then the batch time over its size); classical methods run one image per call
+BATCHED_KINDS = ("latent-search", "feed-forward", "retrieval")
 
 
 def mask_seed(seed: int, index: int) -> int:
@@ -293,7 +294,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
         "--batch",
         type=int,
         default=64,
-        help="images per call for latent-search and network methods (default 64)",
+        help="images per call for latent-search, retrieval and network methods (default 64)",
     )
     p.set_defaults(func=eval_command)
 
