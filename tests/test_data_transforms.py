@@ -144,3 +144,18 @@ class TestRecipes:
             make_recipe("blur", size=8)
         with pytest.raises(InpaintError, match="positive"):
             make_recipe("resize", size=0)
+
+
+def test_short_side_resizes_before_the_random_crop() -> None:
+    pixels = np.zeros((200, 400, 3), np.uint8)
+    pixels[:, 200:] = 255  # right half white
+    recipe = make_recipe("random_crop", size=32, short_side=40)
+    prepared = recipe.prepare(pixels)
+    assert prepared.shape == (40, 80, 3)  # aspect kept, short side 40
+    assert prepared[:, :38].max() == 0 and prepared[:, 42:].min() == 255
+    crop = recipe(pixels, np.random.default_rng(0))
+    assert crop.shape == (32, 32, 3)
+    with pytest.raises(InpaintError, match="short_side"):
+        make_recipe("center_crop", size=32, short_side=40)
+    with pytest.raises(InpaintError, match="short_side"):
+        make_recipe("random_crop", size=32, short_side=16)

@@ -22,6 +22,7 @@ examples:
   inpaintkit run photo.jpg --mask mask.png -m patchmatch --opt patch_size=5
   inpaintkit run shots/ --mask shots_masks/ -m telea -o shots_filled/
   inpaintkit run face.png --mask-kind center -m yeh2017 --opt model=celeba64 --seed 1
+  inpaintkit run photo.jpg --mask mask.png -m deepfill --save-attention
 
 The output keeps the input's format, alpha, EXIF and ICC profile; known pixels are copied bit
 for bit. Existing files are never overwritten without --overwrite.
@@ -54,6 +55,11 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dilate", type=int, default=0, help="grow holes by N pixels")
     p.add_argument("--feather", type=int, default=0, help="soft edge of N pixels inside the hole")
     p.add_argument("--compare", action="store_true", help="also write <output>_compare.png")
+    p.add_argument(
+        "--save-attention",
+        action="store_true",
+        help="also write <output>_attention.png: deepfill's colour-coded attention map",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     p.set_defaults(func=run_command)
@@ -198,4 +204,19 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
             cmp_path, compare_picture(image.pixels, res.mask, res.pixels), overwrite=args.overwrite
         )
         msg += f", comparison {cmp_path}"
+    if args.save_attention:
+        msg += _save_attention(res, out, method, args.overwrite, write_image)
     print(msg)
+
+
+def _save_attention(res, out: Path, method: str, overwrite: bool, write_image) -> str:
+    """Write ``<out>_attention.png`` from the result's attention extra; the message part."""
+    from inpaintkit.methods.deepfill import attention_picture
+
+    picture = attention_picture(res.extras)
+    if picture is None:
+        print(f"inpaintkit: {method} gives no attention map (deepfill does)", file=sys.stderr)
+        return ""
+    path = out.with_name(f"{out.stem}_attention.png")
+    write_image(path, picture, overwrite=overwrite)
+    return f", attention {path}"

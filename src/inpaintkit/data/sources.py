@@ -42,7 +42,7 @@ AUTO_TRANSFORMS: dict[str, tuple[str, str]] = {
     "paris": ("random_crop", "center_crop"),
 }
 _DIGITS = ("svhn", "housenumbers")  # never flipped
-_OPTIONS = {"length", "fonts", "fold", "check", "cache", "upscale"}
+_OPTIONS = {"length", "fonts", "fold", "check", "cache", "upscale", "short_side"}
 
 
 def split_spec(spec: str) -> list[str]:
@@ -109,7 +109,13 @@ def _open_part(
     flip = split == "train" and scheme not in _DIGITS
     upscale = bool(opts.get("upscale", transform == "auto"))
     name = _recipe_name(scheme, transform, split)
-    recipe = make_recipe(name, size=size, flip=flip, upscale=upscale)
+    short = opts.get("short_side")
+    if short is not None and name != "random_crop":
+        short = None  # evaluation twins (center_crop) and other layouts ignore it
+    recipe = make_recipe(
+        name, size=size, flip=flip, upscale=upscale,
+        short_side=None if short is None else int(short),
+    )  # fmt: skip
     if scheme == "svhn":
         images, labels = load_svhn(path or "", split)
         return ArrayImages(
@@ -146,7 +152,9 @@ def open_dataset(
             True: load item 0 of each part now so bad data fails early), ``length`` and
             ``fonts`` (house numbers), ``fold`` (DTD, 1-10), ``upscale`` (bool: enlarge
             images smaller than a ``random_crop``/``center_crop`` instead of raising; default
-            True for ``transform="auto"``, False for an explicit transform).
+            True for ``transform="auto"``, False for an explicit transform), ``short_side``
+            (int: random crops are taken after resizing the short side to this; e.g. 160
+            for 128 crops that show most of a scene).
 
     Returns:
         A :class:`~inpaintkit.data.base.SeededDataset` whose items are (3, S, S) float32 in

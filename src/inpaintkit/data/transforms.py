@@ -11,7 +11,8 @@ by random ``augment`` steps. :func:`make_recipe` builds the named recipes:
 
 - ``celeba_crop``: the DCGAN CelebA crop, a square of side ``108/178 * W`` centred on the image
   (108 px on the 178x218 aligned images, 54 px on the 89x109 copies), resized to ``size``.
-- ``random_crop``: a random ``size`` x ``size`` crop (DeepFill, Song), no resizing.
+- ``random_crop``: a random ``size`` x ``size`` crop (DeepFill, Song), no resizing (or, with
+  the ``short_side`` option, after resizing the short side to that many pixels).
 - ``center_crop``: the centred ``size`` x ``size`` crop (evaluation twin of ``random_crop``).
   Both raise InpaintError on an image smaller than the crop, unless built with ``upscale=True``:
   then such an image is first enlarged (bicubic, aspect kept) until its short side is ``size``.
@@ -61,6 +62,16 @@ def upscale_to(pixels: np.ndarray, size: int) -> np.ndarray:
         return pixels
     scale = size / min(h, w)
     new = (max(size, round(w * scale)), max(size, round(h * scale)))
+    return np.asarray(Image.fromarray(pixels).resize(new, Image.Resampling.BICUBIC))
+
+
+def short_side_to(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Resize (antialiased bicubic, aspect kept) so the short side is exactly ``side``."""
+    h, w = _check_pixels(pixels)
+    if min(h, w) == side:
+        return pixels
+    scale = side / min(h, w)
+    new = (max(side, round(w * scale)), max(side, round(h * scale)))
     return np.asarray(Image.fromarray(pixels).resize(new, Image.Resampling.BICUBIC))
 
 
@@ -160,8 +171,11 @@ class Identity:
 
     min_size: int = 0
     upscale: bool = False
+    short_side: int | None = None
 
     def __call__(self, pixels: np.ndarray, bbox: BBox | None = None) -> np.ndarray:
+        if self.short_side is not None:
+            pixels = short_side_to(pixels, self.short_side)
         if self.upscale:
             pixels = upscale_to(pixels, self.min_size)
         h, w = _check_pixels(pixels)
@@ -235,7 +249,10 @@ class Recipe:
         return self.finish(self.prepare(pixels, bbox=bbox), rng)
 
 
-def make_recipe(name: str, *, size: int, flip: bool = False, upscale: bool = False) -> Recipe:
+def make_recipe(
+    name: str, *, size: int, flip: bool = False, upscale: bool = False,
+    short_side: int | None = None,
+) -> Recipe:  # fmt: skip
     """Build the named recipe (see the module docstring).
 
     Args:
@@ -244,6 +261,9 @@ def make_recipe(name: str, *, size: int, flip: bool = False, upscale: bool = Fal
         flip: add a random horizontal flip (p = 0.5) after the crop.
         upscale: ``random_crop``/``center_crop`` enlarge images smaller than ``size`` instead
             of raising InpaintError.
+        short_side: ``random_crop`` only: first resize every image so its short side is this
+            many pixels (>= ``size``), so crops show a whole-scene view at a chosen scale (and
+            the RAM cache holds small images). None: crop at the image's own scale.
 
     Returns:
         The :class:`Recipe`.
@@ -254,10 +274,15 @@ def make_recipe(name: str, *, size: int, flip: bool = False, upscale: bool = Fal
     if size < 1:
         raise InpaintError(f"image size must be a positive number of pixels, got {size}")
     flips: tuple[Augment, ...] = (RandomFlip(),) if flip else ()
+    if short_side is not None and (name != "random_crop" or short_side < size):
+        raise InpaintError(
+            f"short_side={short_side} needs transform random_crop and short_side >= {size}"
+        )
     if name == "celeba_crop":
         return Recipe(name, size, CelebaCrop(size), flips)
     if name == "random_crop":
-        return Recipe(name, size, Identity(size, upscale), (RandomCrop(size), *flips))
+        prepare = Identity(size, upscale, short_side)
+        return Recipe(name, size, prepare, (RandomCrop(size), *flips))
     if name == "center_crop":
         return Recipe(name, size, CenterCrop(size, upscale), flips)
     if name == "resize":

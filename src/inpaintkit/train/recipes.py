@@ -133,7 +133,7 @@ class Recipe:
 
 
 _RECIPES: dict[str, type[Recipe]] = {}
-_BUILTIN = ("inpaintkit.train.dcgan", "inpaintkit.train.wgan")
+_BUILTIN = ("inpaintkit.train.dcgan", "inpaintkit.train.wgan", "inpaintkit.train.deepfill")
 
 
 class GANRecipe(Recipe):

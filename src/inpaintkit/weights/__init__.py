@@ -35,13 +35,20 @@ from torch import nn
 from inpaintkit.errors import InpaintError
 
 #: architecture registry name -> the method whose model files it makes.
-ARCH_METHOD: dict[str, str] = {"dcgan": "yeh2017", "wgan_resnet": "vitoria2019"}
+ARCH_METHOD: dict[str, str] = {
+    "dcgan": "yeh2017",
+    "wgan_resnet": "vitoria2019",
+    "deepfill": "deepfill",
+    "context_encoder": "context_encoder",
+}
 #: method -> architecture registry name.
 METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
 #: architecture registry name -> (module, config dataclass) that builds it from a card.
 ARCH_CONFIG: dict[str, tuple[str, str]] = {
     "dcgan": ("inpaintkit.models.dcgan", "DCGANConfig"),
     "wgan_resnet": ("inpaintkit.models.wgan_resnet", "WGANResNetConfig"),
+    "deepfill": ("inpaintkit.models.deepfill", "DeepFillConfig"),
+    "context_encoder": ("inpaintkit.models.context_encoder", "ContextEncoderConfig"),
 }
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "installed_for",
     "list_installed",
     "load_gan",
+    "load_network",
     "read_model",
     "resolve_model",
     "search_dirs",
@@ -224,10 +232,8 @@ def read_model(path: str | Path) -> ModelFile:
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _load_gan_cached(
-    method: str, path: str, mtime_ns: int, device: str
-) -> tuple[nn.Module, nn.Module, Any]:
+def _build_from_card(method: str, path: str) -> tuple[ModelFile, Any, Any]:
+    """Read ``path``, check its architecture, build (networks, config) from its card."""
     from inpaintkit.registry import get_model
 
     mf = read_model(path)
@@ -240,16 +246,58 @@ def _load_gan_cached(
     if unknown:
         raise InpaintError(f"model card of {path} has unknown {arch} config keys: {unknown}")
     cfg = config_cls(**mf.config)
-    G, D = get_model(arch)(cfg)  # every GAN builder returns (generator, discriminator)
+    return mf, get_model(arch)(cfg), cfg
+
+
+def _load_state(net: nn.Module, mf: ModelFile, prefix: str) -> None:
+    try:
+        net.load_state_dict(mf.state_dict(prefix))  # fp16 on disk -> float32 parameters
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise InpaintError(
+            f"{mf.path} does not match its {mf.arch} card ({prefix}): {first}"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_gan_cached(
+    method: str, path: str, mtime_ns: int, device: str
+) -> tuple[nn.Module, nn.Module, Any]:
+    mf, nets, cfg = _build_from_card(method, path)
+    G, D = nets[:2]  # every GAN builder returns (generator, discriminator)
     for net, prefix in ((G, "G."), (D, "D.")):
-        try:
-            net.load_state_dict(mf.state_dict(prefix))  # fp16 on disk -> float32 parameters
-        except RuntimeError as e:
-            first = str(e).strip().splitlines()[0]
-            raise InpaintError(
-                f"{path} does not match its {arch} card ({prefix}): {first}"
-            ) from None
+        _load_state(net, mf, prefix)
     return G.to(device).eval(), D.to(device).eval(), cfg
+
+
+@functools.lru_cache(maxsize=4)
+def _load_network_cached(
+    method: str, path: str, mtime_ns: int, device: str
+) -> tuple[nn.Module, Any]:
+    mf, nets, cfg = _build_from_card(method, path)
+    G = nets[0] if isinstance(nets, tuple) else nets  # builders may add critics: unused here
+    _load_state(G, mf, "G.")
+    return G.to(device).eval(), cfg
+
+
+def load_network(
+    method_or_arch: str, path: str | Path, device: str = "cpu"
+) -> tuple[nn.Module, Any]:
+    """Build the (single) inference network of a model file and load its ``G.`` weights.
+
+    For feed-forward methods (``deepfill``, ``context_encoder``) whose files hold only the
+    generator. Returns (network, config) in eval mode on ``device``, float32, cached per file
+    and device like :func:`load_gan` (callers must not modify the network).
+
+    Raises:
+        InpaintError: as :func:`load_gan`.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InpaintError(f"model file {path} does not exist")
+    return _load_network_cached(
+        _method(method_or_arch), str(path), path.stat().st_mtime_ns, str(device)
+    )
 
 
 def load_gan(

@@ -1,0 +1,167 @@
+"""Where a feed-forward network should look: windows around holes and the scale to run them at.
+
+A network trained on S x S crops with holes up to S/2 (DeepFill: 256 and 128) does best when it
+sees holes of about that size with about as much context around them. :func:`plan_windows`
+turns one (H, W) hole mask into windows (crops of the image) and a scale for each:
+
+- ``full``: one window, the whole image, at scale 1 (what the reference code does).
+- ``crop``: one window per group of nearby holes, a square of side ``context`` x the group's
+  extent (at least the training size), at scale 1.
+- ``downscale``: the whole image, scaled so its largest hole fits the training hole size.
+- ``auto``: windows as ``crop``, each scaled as ``downscale`` (a window that would cover most
+  of the image becomes the whole image).
+
+Every strategy also caps the pixels the network sees at ``max_pixels`` (memory and time).
+
+Example:
+    >>> hole = np.zeros((512, 512), bool)
+    >>> hole[100:164, 300:364] = True
+    >>> [(w.y0, w.y1, w.x0, w.x1, w.scale) for w in plan_windows(hole, train_size=256)]
+    [(4, 260, 204, 460, 1.0)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from inpaintkit.errors import InpaintError
+
+STRATEGIES = ("auto", "full", "crop", "downscale")
+MULTIPLE = 8  # DeepFill needs sides that are multiples of 8
+_WHOLE_IMAGE = 0.6  # a window covering more of the image than this becomes the image
+
+
+@dataclass(frozen=True)
+class Window:
+    """A crop ``[y0:y1, x0:x1]`` of the image, run through the network at ``scale``."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    scale: float
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(h, w) of the crop at the image's resolution."""
+        return self.y1 - self.y0, self.x1 - self.x0
+
+    @property
+    def net_size(self) -> tuple[int, int]:
+        """(h, w) the network sees: the scaled crop, at least one multiple of 8 per side."""
+        h, w = self.size
+        return max(MULTIPLE, round(h * self.scale)), max(MULTIPLE, round(w * self.scale))
+
+
+def _boxes(hole: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (y0, y1, x0, x1) of the 8-connected hole components."""
+    labels, _ = ndimage.label(hole, structure=np.ones((3, 3)))
+    return [(s[0].start, s[0].stop, s[1].start, s[1].stop) for s in ndimage.find_objects(labels)]
+
+
+def _around(box: tuple[int, int, int, int], side_min: int, context: float, H: int, W: int):
+    """The square window of side max(context x extent, side_min) centred on box, in the image."""
+    y0, y1, x0, x1 = box
+    side = max(round(context * max(y1 - y0, x1 - x0)), side_min)
+    h, w = min(side, H), min(side, W)
+    cy, cx = (y0 + y1) // 2, (x0 + x1) // 2
+    top = int(np.clip(cy - h // 2, 0, H - h))
+    left = int(np.clip(cx - w // 2, 0, W - w))
+    # the window must contain the whole box (a very elongated hole)
+    top, left = min(top, y0), min(left, x0)
+    bottom, right = max(top + h, y1), max(left + w, x1)
+    return top, bottom, left, right
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]):
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
+def _groups(hole: np.ndarray, side_min: int, context: float) -> list[tuple]:
+    """[(hole box, window box)]: components merged until their windows are disjoint."""
+    H, W = hole.shape
+    groups = [(b, _around(b, side_min, context, H, W)) for b in _boxes(hole)]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _overlap(groups[i][1], groups[j][1]):
+                    box = _union(groups[i][0], groups[j][0])
+                    groups[i] = (box, _around(box, side_min, context, H, W))
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _scale(extent: int, size: tuple[int, int], hole_size: int, max_pixels: int) -> float:
+    """Largest scale <= 1 that makes ``extent`` <= hole_size and the window <= max_pixels."""
+    s = min(1.0, hole_size / max(extent, 1))
+    return min(s, (max_pixels / (size[0] * size[1])) ** 0.5)
+
+
+def plan_windows(
+    hole: np.ndarray,
+    *,
+    train_size: int,
+    strategy: str = "auto",
+    context: float = 2.0,
+    max_pixels: int = 1024 * 1024,
+) -> list[Window]:
+    """The windows and scales to run a network trained on ``train_size`` crops on.
+
+    Args:
+        hole: (H, W) bool, True = hole (at least one hole pixel).
+        train_size: side of the network's training crops; its holes were up to half of it.
+        strategy: ``auto``, ``full``, ``crop`` or ``downscale`` (module docstring).
+        context: window side / hole extent for ``crop`` and ``auto`` (2: as in training).
+        max_pixels: most pixels a window may have at the network's scale.
+
+    Returns:
+        Non-overlapping windows covering every hole pixel.
+
+    Raises:
+        InpaintError: unknown strategy or bad numbers.
+    """
+    if strategy not in STRATEGIES:
+        raise InpaintError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if context < 1 or max_pixels < MULTIPLE**2 or train_size < MULTIPLE:
+        raise InpaintError("context must be >= 1, max_pixels >= 64 and train_size >= 8")
+    H, W = hole.shape
+    hole_size = train_size // 2
+    whole = (0, H, 0, W)
+    boxes = _boxes(hole)
+
+    def extent(y0: int, y1: int, x0: int, x1: int) -> int:
+        """The largest extent of a hole component meeting the window (what must be filled)."""
+        inside = [b for b in boxes if _overlap(b, (y0, y1, x0, x1))]
+        return max(max(b[1] - b[0], b[3] - b[2]) for b in inside)
+
+    def cap(size: tuple[int, int]) -> float:
+        return min(1.0, (max_pixels / (size[0] * size[1])) ** 0.5)
+
+    if strategy == "full":
+        return [Window(*whole, scale=cap((H, W)))]
+    if strategy == "downscale":
+        return [Window(*whole, scale=_scale(extent(*whole), (H, W), hole_size, max_pixels))]
+    out = []
+    for _, (y0, y1, x0, x1) in _groups(hole, train_size, context):
+        if strategy == "auto" and (y1 - y0) * (x1 - x0) > _WHOLE_IMAGE * H * W:
+            return [Window(*whole, scale=_scale(extent(*whole), (H, W), hole_size, max_pixels))]
+        size = (y1 - y0, x1 - x0)
+        if strategy == "crop":
+            s = cap(size)
+        else:
+            s = _scale(extent(y0, y1, x0, x1), size, hole_size, max_pixels)
+        out.append(Window(y0, y1, x0, x1, scale=s))
+    return out
