@@ -2,6 +2,7 @@
 
 from inpaintkit.methods import (  # noqa: F401
     classical,
+    context_encoder,
     deepfill,
     latent_search,
     lowrank,

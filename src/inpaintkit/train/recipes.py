@@ -133,7 +133,12 @@ class Recipe:
 
 
 _RECIPES: dict[str, type[Recipe]] = {}
-_BUILTIN = ("inpaintkit.train.dcgan", "inpaintkit.train.wgan", "inpaintkit.train.deepfill")
+_BUILTIN = (
+    "inpaintkit.train.dcgan",
+    "inpaintkit.train.wgan",
+    "inpaintkit.train.deepfill",
+    "inpaintkit.train.context_encoder",
+)
 
 
 class GANRecipe(Recipe):
