@@ -151,3 +151,20 @@ def test_dataset_spec_data_uses_the_split(tmp_path):
     assert np.abs(back - item.permute(1, 2, 0).numpy()).max() <= 1 / 127.5 + 1e-6
     train = load_eval_images("housenumbers", size=32, limit=1, split="train")
     assert not np.array_equal(train[0][1], imgs[0][1])  # another split, other images
+
+
+def test_labels_run_one_method_twice_with_different_options(tmp_path, folder, capsys):
+    out = tmp_path / "labels"
+    argv = ["eval", "--data", str(folder), "--methods", "ns,r1=ns,r9=ns", "--masks", "center"]
+    argv += ["--size", "24", "--limit", "2", "--no-lpips", "--out", str(out)]
+    assert main([*argv, "--opt", "r1.radius=1", "--opt", "r9.radius=9"]) == 0
+    table = capsys.readouterr().out
+    assert "| ns |" in table and "| r1 |" in table and "| r9 |" in table
+    with (out / "per_image.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    psnr = {r["method"]: float(r["psnr"]) for r in rows if r["index"] == "0"}
+    assert psnr["r1"] != psnr["r9"]  # the options reached each label
+    assert main([*argv[:4], "ns,ns", *argv[5:]]) == 2
+    assert "twice" in capsys.readouterr().err
+    assert main([*argv[:4], "=ns", *argv[5:]]) == 2
+    assert "LABEL=METHOD" in capsys.readouterr().err

@@ -31,7 +31,11 @@ from inpaintkit.eval.memory import PeakMemory
 
 @dataclass
 class EvalConfig:
-    """What to evaluate. Defaults are the harness's; ``options`` maps method -> its options."""
+    """What to evaluate. Defaults are the harness's; ``options`` maps method -> its options.
+
+    ``methods`` are labels: a method name, or a label that ``aliases`` maps to a method (so one
+    method can run twice with different options, e.g. two models: ``baseline`` -> ``deepfill``).
+    """
 
     data: str
     methods: list[str]
@@ -48,6 +52,7 @@ class EvalConfig:
     grid_rows: int = 6
     device: str = "cpu"
     batch: int = 64  # images per call for the methods that batch (latent search, networks)
+    aliases: dict[str, str] = field(default_factory=dict)  # label -> method name
 
 
 #: method kinds that take a batch run ``EvalConfig.batch`` images per call (their seconds are
@@ -118,9 +123,10 @@ def evaluate(cfg: EvalConfig) -> dict:
     from inpaintkit.masks import make_mask
     from inpaintkit.registry import get_method
 
-    infos = [get_method(m) for m in cfg.methods]
-    for info in infos:
-        check_options(info, cfg.options.get(info.name, {}))
+    labels = list(cfg.methods)
+    infos = [get_method(cfg.aliases.get(m, m)) for m in labels]
+    for label, info in zip(labels, infos, strict=True):
+        check_options(info, cfg.options.get(label, {}))
     for k in cfg.masks:
         make_mask(k, (cfg.size, cfg.size), seed=0)  # unknown kinds fail before any work
     use_lpips = _lpips_available() if cfg.lpips is None else cfg.lpips
@@ -142,13 +148,13 @@ def evaluate(cfg: EvalConfig) -> dict:
         gts = [px for _, px in images]
         n_grid = min(cfg.grid_rows, len(images))
         grids[kind] = [("input", [report.show_hole(gts[i], holes[i]) for i in range(n_grid)])]
-        for info in infos:
-            bar.set_description(f"{kind}/{info.name}")
+        for label, info in zip(labels, infos, strict=True):
+            bar.set_description(f"{kind}/{label}")
             preds, method_rows = [], []
             step = max(cfg.batch, 1) if info.kind in BATCHED_KINDS else 1
             for lo in range(0, len(images), step):
                 idx = range(lo, min(lo + step, len(images)))
-                opts = cfg.options.get(info.name, {})
+                opts = cfg.options.get(label, {})
                 with PeakMemory() as pm:
                     if step == 1:
                         results = [
@@ -161,7 +167,7 @@ def evaluate(cfg: EvalConfig) -> dict:
                         )  # fmt: skip
                 for i, res in zip(idx, results, strict=True):
                     row = {
-                        "method": info.name,
+                        "method": label,
                         "mask": kind,
                         "image": images[i][0],
                         "index": i,
@@ -176,9 +182,9 @@ def evaluate(cfg: EvalConfig) -> dict:
             if use_lpips:
                 _add_lpips(method_rows, preds, gts, holes)
             if cfg.fid and len(preds) > 1:
-                fids.setdefault(kind, {})[info.name] = _fid(preds, gts)
+                fids.setdefault(kind, {})[label] = _fid(preds, gts)
             rows += method_rows
-            grids[kind].append((info.name, preds[:n_grid]))
+            grids[kind].append((label, preds[:n_grid]))
         grids[kind].append(("ground truth", gts[:n_grid]))
     bar.close()
     return _write_outputs(cfg, rows, fids, grids, out)
@@ -269,7 +275,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
         "cars:DIR, housenumbers) read with its training crop",
     )
     p.add_argument("--split", default="val", help="split of a dataset spec (default val)")
-    p.add_argument("--methods", required=True, help="comma-separated method names")
+    p.add_argument(
+        "--methods",
+        required=True,
+        help="comma-separated method names; LABEL=METHOD runs a method again under a label "
+        "(e.g. deepfill,baseline=deepfill --opt baseline.model=natural128-baseline)",
+    )
     p.add_argument("--masks", default="center", help="comma-separated mask kinds (default center)")
     p.add_argument("--size", type=int, default=256, help="square evaluation size (default 256)")
     p.add_argument("--limit", type=int, default=50, help="first N images (0 = all; default 50)")
@@ -299,10 +310,38 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=eval_command)
 
 
-def parse_method_options(methods: list[str], pairs: list[str]) -> dict[str, dict[str, Any]]:
-    """``["nearest.data=x"]`` -> ``{"nearest": {"data": "x"}}`` typed by each method's signature."""
+def parse_method_list(text: str) -> tuple[list[str], dict[str, str]]:
+    """``"telea,deepfill,baseline=deepfill"`` -> (labels, {label: method} for the aliased ones).
+
+    >>> parse_method_list("telea, base=deepfill")
+    (['telea', 'base'], {'base': 'deepfill'})
+    """
+    labels, aliases = [], {}
+    for item in (m.strip() for m in text.split(",")):
+        if not item:
+            continue
+        label, sep, method = (p.strip() for p in item.partition("="))
+        if sep and (not label or not method or "." in label):
+            raise InpaintError(f"--methods entry {item!r}: write LABEL=METHOD, e.g. base=deepfill")
+        if label in labels:
+            raise InpaintError(f"--methods names {label!r} twice; give one a label (L=METHOD)")
+        labels.append(label)
+        if sep:
+            aliases[label] = method
+    return labels, aliases
+
+
+def parse_method_options(
+    methods: list[str], pairs: list[str], aliases: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``["nearest.data=x"]`` -> ``{"nearest": {"data": "x"}}`` typed by each method's signature.
+
+    Keys are the labels of ``methods``; ``aliases`` maps a label to its method.
+    """
     from inpaintkit.options import parse_options
     from inpaintkit.registry import get_method
+
+    aliases = aliases or {}
 
     grouped: dict[str, list[str]] = {}
     for pair in pairs:
@@ -313,12 +352,12 @@ def parse_method_options(methods: list[str], pairs: list[str]) -> dict[str, dict
         if method not in methods:
             raise InpaintError(f"--opt {pair!r} names method {method!r}, which is not in --methods")
         grouped.setdefault(method, []).append(pair[len(method) + 1 :])
-    return {m: parse_options(get_method(m), ps) for m, ps in grouped.items()}
+    return {m: parse_options(get_method(aliases.get(m, m)), ps) for m, ps in grouped.items()}
 
 
 def eval_command(args: argparse.Namespace) -> int:
     """Handler of ``inpaintkit eval``."""
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods, aliases = parse_method_list(args.methods)
     masks = [k.strip() for k in args.masks.split(",") if k.strip()]
     if not methods:
         raise InpaintError("--methods is empty")
@@ -332,7 +371,8 @@ def eval_command(args: argparse.Namespace) -> int:
         out=args.out,
         crop=args.crop,
         split=args.split,
-        options=parse_method_options(methods, args.opt),
+        options=parse_method_options(methods, args.opt, aliases),
+        aliases=aliases,
         lpips=args.lpips,
         fid=args.fid,
         device=args.device,
