@@ -156,3 +156,14 @@ def test_cli_save_attention(model_file: Path, tmp_path: Path) -> None:
     assert main([*argv, "--opt", f"model={model_file}", "--save-attention"]) == 0
     att = read_image(tmp_path / "out_attention.png").pixels
     assert att.shape == (40, 40, 3) and (att[:10] == 255).all()
+
+
+def test_bench_deepfill_rows() -> None:
+    from inpaintkit.eval.bench_deepfill import bench_deepfill
+
+    rows = bench_deepfill(sizes=(32, 64), repeat=1, patchmatch=True)
+    assert [(r["what"], r["size"]) for r in rows] == [
+        ("deepfill full fp32", "32x32"), ("deepfill full bf16", "32x32"),
+        ("patchmatch", "32x32"), ("deepfill full fp32", "64x64"),
+    ]  # fmt: skip
+    assert all(r["seconds"] > 0 for r in rows)

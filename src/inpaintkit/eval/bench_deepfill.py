@@ -1,0 +1,84 @@
+"""``inpaintkit bench deepfill``: DeepFill v1 speed and memory on the CPU, against PatchMatch.
+
+The paper reports 1.5 s per 512x512 image on a 14-core Xeon E5-2697 v3 CPU (0.2 s on a GTX
+1080 Ti) for the full model run on the whole image. We time the same thing (``strategy=full``)
+at 512 in fp32 and bf16 (+ channels-last), PatchMatch on the same image and hole, and the peak
+resident memory of full-image runs at 512, 1024 and 2048 px (the contextual attention's score
+volume is built in bands, so memory grows with the image, not with its square).
+
+Speed does not depend on the weights: without an installed model the benchmark uses an
+untrained generator of the paper's size (cnum 32) and says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from inpaintkit.eval.bench import _test_image, benchmark, timed
+
+PAPER_CPU_SECONDS_512 = 1.5  # Yu et al. 2018, Xeon E5-2697 v3, 512x512
+
+
+def _generator(model: str | None) -> tuple[torch.nn.Module, str]:
+    """The installed model's generator, or an untrained paper-size one (speed is the same)."""
+    from inpaintkit.models.deepfill import DeepFillConfig, DeepFillGenerator
+    from inpaintkit.weights import list_installed, load_network, resolve_model
+
+    if model is not None or list_installed("deepfill"):
+        path = resolve_model("deepfill", model)
+        G, cfg = load_network("deepfill", path)
+        return G, f"{path.stem} (cnum {cfg.cnum})"
+    torch.manual_seed(0)
+    return DeepFillGenerator(DeepFillConfig()).eval(), "untrained, cnum 32 (speed only)"
+
+
+def _case(size: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
+    """The astronaut at ``size`` with a centred square hole of 1/4 of the area."""
+    img = _test_image(size)
+    hole = np.zeros((size, size), bool)
+    hole[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = True
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
+    m = torch.from_numpy(hole)[None, None].float()
+    return x, m, img, hole
+
+
+@benchmark("deepfill")
+def bench_deepfill(
+    *,
+    model: str | None = None,
+    sizes: tuple[int, ...] = (512, 1024, 2048),
+    repeat: int = 3,
+    patchmatch: bool = True,
+) -> list[dict]:
+    """Full-image DeepFill at each size (fp32; bf16 too at 512), PatchMatch at 512."""
+    from inpaintkit.methods.deepfill import deepfill_fill
+
+    G, what = _generator(model)
+    rows = []
+    for s in sizes:
+        x, m, img, hole = _case(s)
+        precisions = ("fp32", "bf16") if s == min(sizes) else ("fp32",)
+        for precision in precisions:
+            net = G.to(memory_format=torch.channels_last) if precision == "bf16" else G
+
+            def run(net=net, x=x, m=m, p=precision, s=s) -> None:
+                deepfill_fill(net, x, m, train_size=s, strategy="full", precision=p,
+                              max_pixels=s * s)  # fmt: skip
+
+            reps = repeat if s <= 1024 else 1
+            sec, mib = timed(run, repeat=reps, warmup=1 if s <= 1024 else 0)
+            rows.append({
+                "what": f"deepfill full {precision}", "size": f"{s}x{s}", "seconds": sec,
+                "peak_mib": mib, "vs_paper_cpu": PAPER_CPU_SECONDS_512 / sec if s == 512 else "",
+                "model": what,
+            })  # fmt: skip
+        if patchmatch and s == min(sizes):
+            from inpaintkit.api import inpaint
+
+            sec, mib = timed(lambda img=img, hole=hole: inpaint(img, hole, "patchmatch"),
+                             repeat=repeat, warmup=0)  # fmt: skip
+            rows.append({"what": "patchmatch", "size": f"{s}x{s}", "seconds": sec,
+                         "peak_mib": mib, "vs_paper_cpu": "", "model": ""})  # fmt: skip
+    G.to(memory_format=torch.contiguous_format)
+    return rows
