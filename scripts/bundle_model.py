@@ -37,12 +37,15 @@ def main() -> None:
     card["notes"] = args.note
     card["file_mib"] = round(dst.stat().st_size / 2**20, 2)
     dst.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    from inpaintkit.weights import load_gan
+    from inpaintkit.weights import METHOD_ARCH, load_gan, load_network
 
-    method = args.name.split("_", 1)[0]
-    G, D, cfg = load_gan(method, dst, "cpu")
+    method = max((m for m in METHOD_ARCH if args.name.startswith(f"{m}_")), key=len)
+    if method in ("yeh2017", "vitoria2019"):
+        G, D, cfg = load_gan(method, dst, "cpu")
+        n_d = sum(t.numel() for t in D.parameters())
+    else:
+        (G, cfg), n_d = load_network(method, dst, "cpu"), 0
     n_g = sum(t.numel() for t in G.parameters())
-    n_d = sum(t.numel() for t in D.parameters())
     print(f"{dst} ({card['file_mib']} MiB): G {n_g / 1e6:.2f}M, D {n_d / 1e6:.2f}M params, {cfg}")
 
 

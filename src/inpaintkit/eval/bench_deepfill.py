@@ -1,4 +1,4 @@
-"""``inpaintkit bench deepfill``: DeepFill v1 speed and memory on the CPU, against PatchMatch.
+"""``inpaintkit bench deepfill`` (DeepFill v1 speed, memory, PatchMatch) and ``bench patch-swap``.
 
 The paper reports 1.5 s per 512x512 image on a 14-core Xeon E5-2697 v3 CPU (0.2 s on a GTX
 1080 Ti) for the full model run on the whole image. We time the same thing (``strategy=full``)
@@ -82,3 +82,19 @@ def bench_deepfill(
                          "peak_mib": mib, "vs_paper_cpu": "", "model": ""})  # fmt: skip
     G.to(memory_format=torch.contiguous_format)
     return rows
+
+
+@benchmark("patch-swap")
+def bench_patch_swap_rows(
+    *, sizes: tuple[int, ...] = (64, 128), channels: int = 256, threads: int | None = None
+) -> list[dict]:
+    """Song et al.'s patch-swap on a (1, 256, s, s) relu3_1-sized map with a centre hole of
+    half the side (the paper: ~0.1 s at 64x64x256 on a GPU)."""
+    from inpaintkit.nn.patch_swap import bench_patch_swap
+
+    return [
+        {"what": "patch_swap", "size": f"{s}x{s}x{channels}", "hole": f"{s // 2}x{s // 2}",
+         "seconds": bench_patch_swap(s, channels, threads=threads),
+         "goal_s": 0.1 if s == 64 else ""}
+        for s in sizes
+    ]  # fmt: skip

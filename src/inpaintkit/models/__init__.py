@@ -1,3 +1,3 @@
 """Network architectures. Importing this package registers every built-in model."""
 
-from inpaintkit.models import context_encoder, dcgan, deepfill, wgan_resnet  # noqa: F401
+from inpaintkit.models import context_encoder, dcgan, deepfill, song, wgan_resnet  # noqa: F401

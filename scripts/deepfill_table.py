@@ -1,0 +1,112 @@
+"""Tables of the DeepFill evaluation (scripts/eval_deepfill.sh): learned vs classical methods.
+
+    python scripts/deepfill_table.py [--card deepfill_natural128]
+
+Reads runs/eval_deepfill_{classical,learned}_{imagenet,dtd}/summary.json and prints one
+Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative errors),
+PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned method's
+margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned better).
+With ``--card NAME`` deepfill's means are written into that bundled model's card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ("imagenet", "dtd")
+COLUMNS = (  # key, header, higher is better, format
+    ("l1_hole", "l1 % hole", False, ".2f"),
+    ("l2_hole", "l2 % hole", False, ".2f"),
+    ("psnr", "PSNR dB", True, ".2f"),
+    ("psnr_hole", "PSNR hole", True, ".2f"),
+    ("ssim", "SSIM", True, ".3f"),
+    ("tv", "TV %", False, ".2f"),
+    ("lpips", "LPIPS", False, ".3f"),
+    ("seconds", "s / image", False, ".3f"),
+)
+MARGINS = (("l1_hole", False), ("psnr", True), ("ssim", True), ("lpips", False))
+
+
+def load(dataset: str) -> tuple[dict, dict]:
+    """(summary by mask and method, {method: "learned" | "classical"})."""
+    merged: dict[str, dict] = {}
+    group: dict[str, str] = {}
+    for which in ("learned", "classical"):
+        path = ROOT / "runs" / f"eval_deepfill_{which}_{dataset}" / "summary.json"
+        if not path.exists():
+            continue
+        for mask, by_method in json.loads(path.read_text())["summary"].items():
+            for method, values in by_method.items():
+                merged.setdefault(mask, {})[method] = values
+                group[method] = which
+    return merged, group
+
+
+def table(by_method: dict) -> list[str]:
+    lines = ["| method | " + " | ".join(c[1] for c in COLUMNS) + " |"]
+    lines.append("|---" * (len(COLUMNS) + 1) + "|")
+    best = {}
+    for key, _, higher, _ in COLUMNS:
+        vals = {m: v[key] for m, v in by_method.items() if key in v}
+        if vals:
+            best[key] = (max if higher else min)(vals.values())
+    for method, v in by_method.items():
+        cells = []
+        for key, _, _, fmt in COLUMNS:
+            if key not in v:
+                cells.append("n/a")
+                continue
+            text = f"{v[key]:{fmt}}"
+            cells.append(f"**{text}**" if key != "seconds" and v[key] == best.get(key) else text)
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def margins(by_method: dict, group: dict) -> list[str]:
+    classical = {m: v for m, v in by_method.items() if group.get(m) == "classical"}
+    out = []
+    for method, v in by_method.items():
+        if group.get(method) != "learned" or not classical:
+            continue
+        cells = []
+        for key, higher in MARGINS:
+            others = {m: c[key] for m, c in classical.items()}
+            top = (max if higher else min)(others, key=others.get)
+            diff = v[key] - others[top] if higher else others[top] - v[key]
+            cells.append(f"{key} {diff:+.3f} vs {top}")
+        out.append(f"- {method}: " + "; ".join(cells))
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--card", help="bundled deepfill model whose card gets the metrics")
+    args = p.parse_args()
+    metrics: dict[str, dict] = {"eval": "scripts/eval_deepfill.sh classical && ... learned"}
+    for dataset in DATASETS:
+        summary, group = load(dataset)
+        if not summary:
+            print(f"(no runs for {dataset})\n")
+            continue
+        for mask, by_method in summary.items():
+            n = int(next(iter(by_method.values()))["n"])
+            print(f"### {dataset} val, mask `{mask}` ({n} images, 256x256)\n")
+            print("\n".join(table(by_method)) + "\n")
+            print("\n".join(margins(by_method, group)) + "\n")
+            if "deepfill" in by_method:
+                keep = ("l1_hole", "l2_hole", "psnr", "ssim", "tv", "lpips", "seconds", "n")
+                d = by_method["deepfill"]
+                metrics[f"{dataset}/{mask}"] = {k: round(d[k], 4) for k in keep if k in d}
+    if args.card:
+        path = ROOT / "src" / "inpaintkit" / "weights" / f"{args.card}.json"
+        card = json.loads(path.read_text())
+        card["metrics"] = metrics
+        path.write_text(json.dumps(card, indent=2) + "\n")
+        print(f"metrics written to {path}")
+
+
+if __name__ == "__main__":
+    main()
