@@ -62,6 +62,7 @@ _OPTIONAL_PARSERS: list[tuple[str, str]] = [
     ("inpaintkit.data.cli_args", "add_data_parser"),
     ("inpaintkit.train.cli_args", "add_train_parser"),
     ("inpaintkit.web.cli_args", "add_serve_parser"),
+    ("inpaintkit.cli_stylize", "add_stylize_parser"),
 ]
 
 

@@ -7,5 +7,6 @@ from inpaintkit.methods import (  # noqa: F401
     latent_search,
     lowrank,
     nearest,
+    song,
     tv,
 )

@@ -138,6 +138,7 @@ _BUILTIN = (
     "inpaintkit.train.wgan",
     "inpaintkit.train.deepfill",
     "inpaintkit.train.context_encoder",
+    "inpaintkit.train.song",
 )
 
 

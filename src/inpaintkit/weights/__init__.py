@@ -40,6 +40,7 @@ ARCH_METHOD: dict[str, str] = {
     "wgan_resnet": "vitoria2019",
     "deepfill": "deepfill",
     "context_encoder": "context_encoder",
+    "song": "song2018",
 }
 #: method -> architecture registry name.
 METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
@@ -49,6 +50,7 @@ ARCH_CONFIG: dict[str, tuple[str, str]] = {
     "wgan_resnet": ("inpaintkit.models.wgan_resnet", "WGANResNetConfig"),
     "deepfill": ("inpaintkit.models.deepfill", "DeepFillConfig"),
     "context_encoder": ("inpaintkit.models.context_encoder", "ContextEncoderConfig"),
+    "song": ("inpaintkit.models.song", "SongConfig"),
 }
 
 __all__ = [
@@ -136,6 +138,12 @@ installed_for = list_installed
 
 def _install_hint(method: str) -> str:
     arch = METHOD_ARCH[method]
+    if method == "song2018":  # two networks, trained apart, combined into one file
+        return (
+            "train `inpaintkit train song-i2f` and `inpaintkit train song-f2i`, join their exports "
+            "with inpaintkit.train.song.combine_song_models and copy the result to "
+            f"{weights_dir()} as song2018_<domain>.safetensors/.json"
+        )
     return (
         f"train one with `inpaintkit train {arch} --data DIR` and copy its exported "
         f".safetensors and .json to {weights_dir()} as {method}_<domain>.safetensors/.json"
