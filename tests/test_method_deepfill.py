@@ -45,6 +45,13 @@ def test_a_big_hole_is_scaled_to_the_training_hole_size() -> None:
     assert w.net_size == (256, 256)
 
 
+def test_a_long_thin_stroke_keeps_full_resolution() -> None:
+    (w,) = plan_windows(_hole(512, 512, (250, 262, 20, 490)), train_size=128)  # 12 x 470
+    assert w.scale == 1.0  # 6 px deep: shallow, however long
+    (w,) = plan_windows(_hole(512, 512, (150, 362, 150, 362)), train_size=128)  # 212 square
+    assert w.scale == pytest.approx(32 / 106, rel=0.02)  # 106 px deep -> 32 (128 / 4)
+
+
 def test_far_apart_holes_get_their_own_windows_near_ones_merge() -> None:
     far = plan_windows(_hole(600, 600, (10, 30, 10, 30), (560, 580, 560, 580)), train_size=64)
     assert len(far) == 2

@@ -7,9 +7,15 @@ turns one (H, W) hole mask into windows (crops of the image) and a scale for eac
 - ``full``: one window, the whole image, at scale 1 (what the reference code does).
 - ``crop``: one window per group of nearby holes, a square of side ``context`` x the group's
   extent (at least the training size), at scale 1.
-- ``downscale``: the whole image, scaled so its largest hole fits the training hole size.
+- ``downscale``: the whole image, scaled so its holes are no deeper than the training holes.
 - ``auto``: windows as ``crop``, each scaled as ``downscale`` (a window that would cover most
   of the image becomes the whole image).
+
+The depth of a hole is the largest distance from a hole pixel to the nearest known pixel: what
+the network must invent without any nearby context. Training boxes of side S/2 are S/4 deep,
+so a window is scaled by ``min(1, (S / 4) / depth)``. A square hole of side h is h/2 deep (the
+scale is that of fitting its side into S/2); a long thin stroke is shallow and keeps full
+resolution, however long it is.
 
 Every strategy also caps the pixels the network sees at ``max_pixels`` (memory and time).
 
@@ -104,9 +110,9 @@ def _groups(hole: np.ndarray, side_min: int, context: float) -> list[tuple]:
     return groups
 
 
-def _scale(extent: int, size: tuple[int, int], hole_size: int, max_pixels: int) -> float:
-    """Largest scale <= 1 that makes ``extent`` <= hole_size and the window <= max_pixels."""
-    s = min(1.0, hole_size / max(extent, 1))
+def _scale(depth: float, size: tuple[int, int], train_depth: float, max_pixels: int) -> float:
+    """Largest scale <= 1 that makes ``depth`` <= train_depth and the window <= max_pixels."""
+    s = min(1.0, train_depth / max(depth, 1.0))
     return min(s, (max_pixels / (size[0] * size[1])) ** 0.5)
 
 
@@ -138,14 +144,13 @@ def plan_windows(
     if context < 1 or max_pixels < MULTIPLE**2 or train_size < MULTIPLE:
         raise InpaintError("context must be >= 1, max_pixels >= 64 and train_size >= 8")
     H, W = hole.shape
-    hole_size = train_size // 2
+    train_depth = train_size / 4  # a training box of side S/2
     whole = (0, H, 0, W)
-    boxes = _boxes(hole)
+    dist = ndimage.distance_transform_edt(hole)  # hole pixel -> distance to the nearest known
 
-    def extent(y0: int, y1: int, x0: int, x1: int) -> int:
-        """The largest extent of a hole component meeting the window (what must be filled)."""
-        inside = [b for b in boxes if _overlap(b, (y0, y1, x0, x1))]
-        return max(max(b[1] - b[0], b[3] - b[2]) for b in inside)
+    def depth(y0: int, y1: int, x0: int, x1: int) -> float:
+        """The deepest hole pixel of the window (what must be invented)."""
+        return float(dist[y0:y1, x0:x1].max())
 
     def cap(size: tuple[int, int]) -> float:
         return min(1.0, (max_pixels / (size[0] * size[1])) ** 0.5)
@@ -153,15 +158,15 @@ def plan_windows(
     if strategy == "full":
         return [Window(*whole, scale=cap((H, W)))]
     if strategy == "downscale":
-        return [Window(*whole, scale=_scale(extent(*whole), (H, W), hole_size, max_pixels))]
+        return [Window(*whole, scale=_scale(depth(*whole), (H, W), train_depth, max_pixels))]
     out = []
     for _, (y0, y1, x0, x1) in _groups(hole, train_size, context):
         if strategy == "auto" and (y1 - y0) * (x1 - x0) > _WHOLE_IMAGE * H * W:
-            return [Window(*whole, scale=_scale(extent(*whole), (H, W), hole_size, max_pixels))]
+            return [Window(*whole, scale=_scale(depth(*whole), (H, W), train_depth, max_pixels))]
         size = (y1 - y0, x1 - x0)
         if strategy == "crop":
             s = cap(size)
         else:
-            s = _scale(extent(y0, y1, x0, x1), size, hole_size, max_pixels)
+            s = _scale(depth(y0, y1, x0, x1), size, train_depth, max_pixels)
         out.append(Window(y0, y1, x0, x1, scale=s))
     return out
