@@ -86,13 +86,30 @@ def test_method_any_size_several_holes_known_pixels_exact(
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (61, 91, 3), dtype=np.uint8)
     hole = _hole(61, 91, (5, 15, 5, 20), (40, 58, 60, 85))
-    res = inpaintkit.inpaint(pixels, hole, "deepfill")  # the only installed model
+    res = inpaintkit.inpaint(pixels, hole, "deepfill", model=str(model_file))
     assert res.pixels.shape == pixels.shape
     assert np.array_equal(res.pixels[~hole], pixels[~hole])
     assert not np.array_equal(res.pixels[hole], pixels[hole])
     att = attention_picture(res.extras)
     assert att.shape == (61, 91, 3) and att.dtype == np.uint8
     assert (att[~hole] == 255).all()  # white outside the holes
+
+
+def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skimage import data
+
+    from inpaintkit.weights import bundled_dir
+
+    if not (bundled_dir() / "deepfill_natural128.safetensors").is_file():
+        pytest.skip("no bundled deepfill model")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled model
+    pixels = data.chelsea()[50:242, 150:342]  # 192 x 192 crop of the cat photo
+    hole = _hole(192, 192, (40, 80, 100, 140))
+    res = inpaintkit.inpaint(pixels, hole, "deepfill")
+    assert np.array_equal(res.pixels[~hole], pixels[~hole])
+    err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
+    mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()
+    assert err < 0.6 * mean_fill, (err, mean_fill)  # far better than the mean colour
 
 
 def test_hole_content_never_leaks_into_the_fill(model_file: Path) -> None:
