@@ -326,3 +326,18 @@ def test_fid_real_network() -> None:
     np.testing.assert_array_equal(real, fake)  # deterministic
     assert abs(acc.compute()) < 1e-6
     assert fid_from_features(real[:2], real[2:]) > 1.0
+
+
+def test_lpips_composite_equals_two_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(0)
+    net = LPIPS().eval()  # random weights: the identity holds for any weights
+    monkeypatch.setattr(perceptual, "_pretrained_lpips", lambda: net)
+    pred, target = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[0, :, 8:20, 4:28] = 1
+    mask[1, :, 16:, :] = 1
+    whole, hole = perceptual.lpips_composite(pred, target, mask)
+    composite = mask * pred + (1 - mask) * target
+    torch.testing.assert_close(whole, perceptual.lpips(composite, target))
+    torch.testing.assert_close(hole, perceptual.lpips(pred, target, mask))
+    assert not torch.allclose(whole, hole)  # two different numbers from one pass

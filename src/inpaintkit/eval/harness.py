@@ -89,13 +89,13 @@ def _add_lpips(
     rows: list[dict], preds: list[np.ndarray], gts: list[np.ndarray], holes: list[np.ndarray]
 ) -> None:
     from inpaintkit.convert import mask_to_tensor, to_tensor
-    from inpaintkit.perceptual import lpips
+    from inpaintkit.perceptual import lpips_composite
 
     for i in range(0, len(preds), 16):
         p = torch.cat([to_tensor(x) for x in preds[i : i + 16]])
         t = torch.cat([to_tensor(x) for x in gts[i : i + 16]])
         m = torch.cat([mask_to_tensor(x) for x in holes[i : i + 16]])
-        whole, hole = lpips(p, t), lpips(p, t, m)
+        whole, hole = lpips_composite(p, t, m)  # preds are composites: one VGG pass
         for j in range(p.shape[0]):
             rows[i + j]["lpips"] = float(whole[j])
             rows[i + j]["lpips_hole"] = float(hole[j])
