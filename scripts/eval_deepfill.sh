@@ -2,18 +2,27 @@
 # The DeepFill evaluation of docs/deepfill.md (issue 5): 256x256 centre crops of ImageNet val and
 # DTD val, masks center (a 128 box), medium and thick free-form strokes, seed 0.
 #   bash scripts/eval_deepfill.sh classical   # telea, ns, biharmonic, patchmatch
-#   bash scripts/eval_deepfill.sh learned     # deepfill, its no-attention baseline, context_encoder
-# LIMIT (default 100) images per dataset; SHARED (default ../shared) holds the datasets.
+#   bash scripts/eval_deepfill.sh learned     # deepfill and its no-attention baseline
+# LIMIT (default 50) images per dataset; SHARED (default ../shared) holds the datasets; METHODS
+# replaces the learned list; BASELINE is the baseline's model (a domain or a .safetensors path);
+# EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE).
+# The session-3 tables (docs/deepfill.md) ran:
+#   LIMIT=50 bash scripts/eval_deepfill.sh classical
+#   LIMIT=50 METHODS=deepfill,baseline=deepfill,attention1500=deepfill \
+#     BASELINE=runs/deepfill-cpu128-baseline/export/deepfill.safetensors \
+#     EXTRA_OPTS="attention1500.model=runs/deepfill-cpu128-s1500/export/deepfill.safetensors" \
+#     bash scripts/eval_deepfill.sh learned
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-classical}"
-LIMIT="${LIMIT:-100}"
+LIMIT="${LIMIT:-50}"
 SHARED="${SHARED:-../shared}"
 case "$which" in
   classical) methods="telea,ns,biharmonic,patchmatch"; opts=() ;;
   learned)
-    methods="${METHODS:-deepfill,baseline=deepfill,context_encoder}"
-    opts=(--opt "baseline.model=${BASELINE:-natural128-baseline}") ;;
+    methods="${METHODS:-deepfill,baseline=deepfill}"
+    opts=(--opt "baseline.model=${BASELINE:-natural128-baseline}")
+    for o in ${EXTRA_OPTS:-}; do opts+=(--opt "$o"); done ;;
   *) echo "usage: $0 classical|learned" >&2; exit 2 ;;
 esac
 for ds in imagenet dtd; do
