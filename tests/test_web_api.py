@@ -579,3 +579,16 @@ def test_which_extras_are_images():
     assert (extra_image(arr16) == 255).all() and extra_image(arr16).dtype == np.uint8
     assert extra_image(extras["batch"]).shape == (2, 3, 3)
     assert (extra_image(extras["batch"]) == 128).all()  # 0.0 in [-1, 1] -> round(127.5)
+
+
+def test_deepfill_job_serves_its_attention_map(client, pixels, hole):
+    from inpaintkit.weights import list_installed
+
+    if not list_installed("deepfill"):
+        pytest.skip("no deepfill model installed")
+    job = wait(client, submit(client, encode(pixels), mask_png(hole), "deepfill")["id"], limit=60)
+    assert job["status"] == "done", job
+    assert [e["name"] for e in job["extras"]] == ["attention"]
+    att = decode(client.get(job["extras"][0]["url"]).content)
+    assert att.shape == pixels.shape and (att[~hole] == 255).all()  # white outside the hole
+    assert (att[hole] != 255).any()  # colours inside
