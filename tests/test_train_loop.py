@@ -295,7 +295,7 @@ def test_bad_data_raises(tmp_path: Path) -> None:
 
 
 def test_unknown_recipe_raises() -> None:
-    with pytest.raises(InpaintError, match="known recipes: .*dcgan, deepfill"):
+    with pytest.raises(InpaintError, match=r"known recipes: .*dcgan, deepfill"):
         get_recipe("dcgann")
 
 
