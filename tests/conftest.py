@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -32,3 +33,15 @@ def square_hole() -> np.ndarray:
     m = np.zeros((48, 64), bool)
     m[18:30, 24:40] = True
     return m
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """One intra-op torch thread (tiny tensors on a shared 2-core machine: avoids OpenMP waits).
+
+    Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

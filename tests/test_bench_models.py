@@ -14,12 +14,7 @@ from inpaintkit.models.dcgan import DCGANConfig
 TINY = DCGANConfig(z_dim=8, image_size=32, ngf=4, ndf=4)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_latent_is_registered() -> None:

@@ -27,14 +27,7 @@ from inpaintkit.train import Trainer, get_recipe, train
 from inpaintkit.train.config import resolve
 from inpaintkit.train.recipes import Ctx
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a busy 2-core machine, 2 threads make tiny convs slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = {"nef": 4, "ngf": 4, "ndf": 4, "bottleneck": 8}

@@ -31,13 +31,7 @@ S = 64  # the tiny model's training size
 CFG = SongConfig(ngf=4, ndf=4, image_size=S)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors on a shared 2-core machine: one thread avoids OpenMP waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _export(folder: Path, name: str, net: torch.nn.Module) -> Path:

@@ -16,14 +16,7 @@ from inpaintkit.models.deepfill import (
 )
 from inpaintkit.registry import get_model
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors on a shared 2-core machine: one thread avoids OpenMP waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _count(m: torch.nn.Module) -> int:

@@ -13,14 +13,7 @@ from scipy.ndimage import binary_dilation
 from inpaintkit.errors import InpaintError
 from inpaintkit.nn.patch_swap import bench_patch_swap, hole_at, patch_swap, style_swap
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors on a shared 2-core machine: one thread avoids OpenMP waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _ints(*shape: int, seed: int = 0) -> torch.Tensor:

@@ -17,13 +17,7 @@ from inpaintkit.train.deepfill import DeepFillTrainConfig, crop_local, sample_ma
 from inpaintkit.train.loop import Trainer
 from inpaintkit.train.recipes import get_recipe, list_recipes
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 FAST = {"workers": 0, "progress": False, "tensorboard": False, "n_samples": 8}

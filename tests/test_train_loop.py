@@ -28,14 +28,7 @@ from inpaintkit.train.loop import Trainer, step_seed
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, get_recipe, register_recipe
 from inpaintkit.train.sampler import ShardedBatchSampler, make_loader
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a busy 2-core machine, 2 threads make tiny convs 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 FAST = {"workers": 0, "progress": False, "tensorboard": False, "n_samples": 4}

@@ -32,13 +32,7 @@ FAST = {"workers": 0, "progress": False, "tensorboard": False, "n_samples": 6, "
 S = 64  # patch-swap needs fully known 3x3 patches around a centre hole: 16x16 relu3_1 maps
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors on a shared 2-core machine: one thread avoids OpenMP waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _images(n: int, size: int = S, seed: int = 0) -> torch.Tensor:

@@ -20,14 +20,7 @@ from inpaintkit.train.loop import Trainer
 from inpaintkit.train.recipes import get_recipe, list_recipes
 from inpaintkit.train.wgan import WGANTrainConfig
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a busy 2-core machine, 2 threads make tiny convs slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 FAST = {"workers": 0, "progress": False, "tensorboard": False, "n_samples": 4}
