@@ -9,7 +9,13 @@ from PIL import Image
 
 from inpaintkit.cli import main
 from inpaintkit.errors import InpaintError
-from inpaintkit.eval.harness import EvalConfig, evaluate, mask_seed, parse_method_options
+from inpaintkit.eval.harness import (
+    EvalConfig,
+    evaluate,
+    mask_seed,
+    parse_mask_options,
+    parse_method_options,
+)
 from inpaintkit.eval.images import crop_square, prepare
 from inpaintkit.masks import make_mask
 
@@ -109,6 +115,33 @@ def test_eval_cli(tmp_path, folder, capsys):
     assert code == 0
     assert "| telea |" in capsys.readouterr().out
     assert (out / "config.json").exists()
+
+
+def test_mask_options_change_the_holes_and_are_reported(tmp_path, folder, capsys):
+    out = tmp_path / "opt"
+    args = ["eval", "--data", str(folder), "--methods", "telea", "--masks", "center"]
+    args += ["--size", "32", "--limit", "2", "--no-lpips", "--out", str(out)]
+    assert main([*args, "--mask-opt", "center.box=8,4"]) == 0
+    assert "center` with box=(8, 4) (3.1% hole" in capsys.readouterr().out
+    rows = list(csv.DictReader((out / "per_image.csv").read_text().splitlines()))
+    assert {float(r["hole_fraction"]) for r in rows} == {8 * 4 / 32**2}
+    assert parse_mask_options(["center"], ["center.fraction=0.4375"]) == {
+        "center": {"fraction": 0.4375}
+    }
+    for bad, msg in [
+        ("center.size=3", "no option 'size'; valid: fraction, box"),
+        ("half.fraction=0.5", "not in --masks"),
+        ("center.fraction=big", "center.fraction=big"),
+        ("center=3", "KIND.NAME=VALUE"),
+    ]:
+        with pytest.raises(InpaintError, match=msg):
+            parse_mask_options(["center"], [bad])
+    with pytest.raises(InpaintError, match="fraction"):  # out of range: before any work
+        evaluate(
+            EvalConfig(
+                data=str(folder), methods=["telea"], mask_options={"center": {"fraction": 2.0}}
+            )
+        )
 
 
 _BATCHES: list[int] = []

@@ -53,6 +53,7 @@ class EvalConfig:
     device: str = "cpu"
     batch: int = 64  # images per call for the methods that batch (latent search, networks)
     aliases: dict[str, str] = field(default_factory=dict)  # label -> method name
+    mask_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> options
 
 
 #: method kinds that take a batch run ``EvalConfig.batch`` images per call (their seconds are
@@ -127,8 +128,8 @@ def evaluate(cfg: EvalConfig) -> dict:
     infos = [get_method(cfg.aliases.get(m, m)) for m in labels]
     for label, info in zip(labels, infos, strict=True):
         check_options(info, cfg.options.get(label, {}))
-    for k in cfg.masks:
-        make_mask(k, (cfg.size, cfg.size), seed=0)  # unknown kinds fail before any work
+    for k in cfg.masks:  # unknown kinds and options fail before any work
+        make_mask(k, (cfg.size, cfg.size), seed=0, **cfg.mask_options.get(k, {}))
     use_lpips = _lpips_available() if cfg.lpips is None else cfg.lpips
     images = load_eval_images(
         cfg.data, size=cfg.size, limit=cfg.limit, crop=cfg.crop, split=cfg.split
@@ -141,8 +142,9 @@ def evaluate(cfg: EvalConfig) -> dict:
     total = len(infos) * len(cfg.masks) * len(images)
     bar = tqdm(total=total, desc="eval", unit="img", file=sys.stderr)
     for kind in cfg.masks:
+        mopts = cfg.mask_options.get(kind, {})
         holes = [
-            make_mask(kind, (cfg.size, cfg.size), seed=mask_seed(cfg.seed, i))
+            make_mask(kind, (cfg.size, cfg.size), seed=mask_seed(cfg.seed, i), **mopts)
             for i in range(len(images))
         ]
         gts = [px for _, px in images]
@@ -217,7 +219,9 @@ def _write_outputs(cfg: EvalConfig, rows: list[dict], fids: dict, grids: dict, o
     ]
     for kind in cfg.masks:
         cov = np.mean([r["hole_fraction"] for r in rows if r["mask"] == kind])
-        md += [f"## mask `{kind}` ({100 * cov:.1f}% hole on average)", ""]
+        shown = ", ".join(f"{k}={v}" for k, v in cfg.mask_options.get(kind, {}).items())
+        shown = f" with {shown}" if shown else ""
+        md += [f"## mask `{kind}`{shown} ({100 * cov:.1f}% hole on average)", ""]
         md += [report.markdown_table(summary, kind, methods), ""]
         if kind in fids:
             md += [
@@ -282,6 +286,13 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
         "(e.g. deepfill,baseline=deepfill --opt baseline.model=natural128-baseline)",
     )
     p.add_argument("--masks", default="center", help="comma-separated mask kinds (default center)")
+    p.add_argument(
+        "--mask-opt",
+        action="append",
+        default=[],
+        metavar="KIND.NAME=VALUE",
+        help="a mask option, e.g. center.fraction=0.4375 (224 px at --size 512); repeatable",
+    )
     p.add_argument("--size", type=int, default=256, help="square evaluation size (default 256)")
     p.add_argument("--limit", type=int, default=50, help="first N images (0 = all; default 50)")
     p.add_argument("--seed", type=int, default=0, help="mask seed (default 0)")
@@ -355,6 +366,41 @@ def parse_method_options(
     return {m: parse_options(get_method(aliases.get(m, m)), ps) for m, ps in grouped.items()}
 
 
+def parse_mask_options(masks: list[str], pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """``["center.fraction=0.4"]`` -> ``{"center": {"fraction": 0.4}}``, typed like the defaults.
+
+    >>> parse_mask_options(["center"], ["center.fraction=0.4375"])
+    {'center': {'fraction': 0.4375}}
+    """
+    import inspect
+
+    from inpaintkit.masks import MASK_KINDS, mask_options
+    from inpaintkit.options import parse_value
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        head, sep, value = pair.partition("=")
+        kind, dot, name = head.strip().partition(".")
+        if not sep or not dot or not name:
+            raise InpaintError(f"--mask-opt expects KIND.NAME=VALUE, got {pair!r}")
+        if kind not in masks:
+            raise InpaintError(f"--mask-opt {pair!r} names mask {kind!r}, which is not in --masks")
+        known = mask_options(kind)
+        if name not in known:
+            valid = ", ".join(known) or "none"
+            raise InpaintError(f"mask kind {kind!r} has no option {name!r}; valid: {valid}")
+        param = inspect.signature(MASK_KINDS[kind]).parameters[name]
+        try:
+            if "tuple" in str(param.annotation) and value.strip().lower() != "none":
+                parsed = tuple(int(v) for v in value.split(","))  # e.g. center.box=224,224
+            else:
+                parsed = parse_value(value, known[name], str(param.annotation))
+        except (TypeError, ValueError) as e:
+            raise InpaintError(f"--mask-opt {pair!r}: {e}") from None
+        out.setdefault(kind, {})[name] = parsed
+    return out
+
+
 def eval_command(args: argparse.Namespace) -> int:
     """Handler of ``inpaintkit eval``."""
     methods, aliases = parse_method_list(args.methods)
@@ -377,6 +423,7 @@ def eval_command(args: argparse.Namespace) -> int:
         fid=args.fid,
         device=args.device,
         batch=args.batch,
+        mask_options=parse_mask_options(masks, args.mask_opt),
     )
     res = evaluate(cfg)
     print((Path(cfg.out) / "summary.md").read_text())
