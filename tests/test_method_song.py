@@ -16,6 +16,7 @@ from PIL import Image
 
 import inpaintkit
 import inpaintkit.methods.song as song
+import inpaintkit.weights.song as song_files
 from inpaintkit.cli_stylize import (
     add_stylize_parser,
     fit_long_side,
@@ -128,16 +129,16 @@ def test_run_padded_crops_back() -> None:
 # --- VGG and model files ----------------------------------------------------------------------
 def test_random_vgg_is_seeded_and_leaves_the_global_rng_alone() -> None:
     state = torch.random.get_rng_state()
-    a, b = song.build_song_vgg("random"), song.build_song_vgg("random")
+    a, b = song_files.build_song_vgg("random"), song_files.build_song_vgg("random")
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert not any(p.requires_grad for p in a.parameters()) and not a.training
     with pytest.raises(InpaintError, match="vgg must be one of"):
-        song.build_song_vgg("vgg19")
+        song_files.build_song_vgg("vgg19")
 
 
 def test_load_combined_model(model_files: dict[str, Path]) -> None:
-    m = song.load_song_model(model_files["combined"])
+    m = song_files.load_song_model(model_files["combined"])
     assert m.vgg == "random" and set(m.g2) == {S} and m.g1 is not None
     card = json.loads(model_files["combined"].with_suffix(".json").read_text())
     assert card["model"] == "song" and set(card["architecture"]) == {"G1", "G2"}
@@ -147,7 +148,7 @@ def test_load_combined_model(model_files: dict[str, Path]) -> None:
     for k, v in m.g1.state_dict().items():
         assert torch.equal(v, stored[f"G.{k}"].to(v.dtype)), k
     assert m.g2_for(256) is m.g2[S] and m.g2_for(16) is m.g2[S]  # the only one, every scale
-    bare = song.load_song_model(model_files["f2i"])
+    bare = song_files.load_song_model(model_files["f2i"])
     assert bare.g1 is None and set(bare.g2) == {S}
 
 
@@ -254,12 +255,12 @@ def test_no_model_installed_is_a_clear_error(
 
 # --- stylize ----------------------------------------------------------------------------------
 def test_style_transfer_with_itself_is_plain_translation(model_files: dict[str, Path]) -> None:
-    m = song.load_song_model(model_files["combined"])
-    vgg = song.cached_song_vgg("random")
+    m = song_files.load_song_model(model_files["combined"])
+    vgg = song_files.cached_song_vgg("random")
     c = _images(1, 64, 64)  # a multiple of G2's size: no padding, the same patches both sides
     out = style_transfer(c, c, m.g2[S], vgg)  # every patch's best match is itself
     with torch.no_grad():
-        plain = song.run_padded(lambda t: m.g2[S](song.relu3_1(vgg, t)), S, c).clamp(-1, 1)
+        plain = song.run_padded(lambda t: m.g2[S](song_files.relu3_1(vgg, t)), S, c).clamp(-1, 1)
     err = (out - plain).abs().max()  # overlap averaging of 9 identical copies: rounding only
     assert err < 1e-5 and plain.abs().mean() > 0.05, (err, plain.abs().mean())
     styled = style_transfer(c, _images(1, 32, 32, seed=3), m.g2[S], vgg)

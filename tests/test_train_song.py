@@ -19,13 +19,13 @@ from torch.utils.data import TensorDataset
 import inpaintkit.train.song as ts
 from inpaintkit.errors import InpaintError
 from inpaintkit.masks import make_mask
-from inpaintkit.methods.song import build_song_vgg, load_song_model, relu3_1
 from inpaintkit.models.song import FeatureToImage, ImageToFeature, SongConfig, g1_input
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.train import Trainer, get_recipe, train
 from inpaintkit.train.config import resolve
 from inpaintkit.train.context_encoder import overlap_weights
 from inpaintkit.train.recipes import Ctx, random_hflip
+from inpaintkit.weights.song import build_song_vgg, load_song_model, relu3_1
 
 TINY = {"ngf": 4, "ndf": 4}
 FAST = {"workers": 0, "progress": False, "tensorboard": False, "n_samples": 6, "device": "cpu"}

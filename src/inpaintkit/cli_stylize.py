@@ -83,8 +83,9 @@ def style_transfer(
     Returns:
         (B, 3, H, W) in [-1, 1].
     """
-    from inpaintkit.methods.song import relu3_1, run_padded
+    from inpaintkit.methods.song import run_padded
     from inpaintkit.nn.patch_swap import style_swap
+    from inpaintkit.weights.song import relu3_1
 
     if content.shape[-2] % 4 or content.shape[-1] % 4:
         raise InpaintError(f"content sides must be multiples of 4, got {tuple(content.shape)}")
@@ -113,7 +114,7 @@ def stylize_pixels(
         InpaintError: no model, a model without G2, sizes too small.
     """
     from inpaintkit.convert import from_tensor, to_tensor
-    from inpaintkit.methods.song import cached_song_vgg, load_song_model, resolve_song_model
+    from inpaintkit.weights.song import cached_song_vgg, load_song_model, resolve_song_model
 
     style_size = size if style_size is None else style_size
     if min(size, style_size) < 16:

@@ -46,7 +46,6 @@ from torch import nn
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.masks import MASK_KINDS, make_mask
-from inpaintkit.methods.song import VGG_KINDS, build_song_vgg, load_song_model, relu3_1
 from inpaintkit.models.song import (
     FeatureToImage,
     ImageToFeature,
@@ -60,6 +59,7 @@ from inpaintkit.train.config import to_dict
 from inpaintkit.train.context_encoder import compose, overlap_weights
 from inpaintkit.train.export import load_export
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
+from inpaintkit.weights.song import VGG_KINDS, build_song_vgg, load_song_model, relu3_1
 
 Features = Callable[[torch.Tensor], torch.Tensor]
 
