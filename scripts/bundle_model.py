@@ -40,6 +40,14 @@ def main() -> None:
     from inpaintkit.weights import METHOD_ARCH, load_gan, load_network
 
     method = max((m for m in METHOD_ARCH if args.name.startswith(f"{m}_")), key=len)
+    if method == "song2018":  # G1 + G2 in one file: count them both
+        from inpaintkit.weights.song import load_song_model
+
+        net = load_song_model(dst)
+        nets = [net.g1, *net.g2.values()]
+        n = sum(t.numel() for g in nets if g is not None for t in g.parameters())
+        print(f"{dst} ({card['file_mib']} MiB): G1 + G2 {n / 1e6:.2f}M params, G2 {list(net.g2)}")
+        return
     if method in ("yeh2017", "vitoria2019"):
         G, D, cfg = load_gan(method, dst, "cpu")
         n_d = sum(t.numel() for t in D.parameters())

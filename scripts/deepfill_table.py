@@ -2,7 +2,7 @@
 
     python scripts/deepfill_table.py [--card deepfill_natural128]
 
-Reads runs/eval_deepfill_{classical,learned}_{imagenet,dtd}/summary.json and prints one
+Reads runs/eval_deepfill_{classical,learned,ce}_{imagenet,dtd}/summary.json and prints one
 Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative errors),
 PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned method's
 margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned better).
@@ -34,14 +34,14 @@ def load(dataset: str) -> tuple[dict, dict]:
     """(summary by mask and method, {method: "learned" | "classical"})."""
     merged: dict[str, dict] = {}
     group: dict[str, str] = {}
-    for which in ("learned", "classical"):
+    for which in ("learned", "ce", "classical"):
         path = ROOT / "runs" / f"eval_deepfill_{which}_{dataset}" / "summary.json"
         if not path.exists():
             continue
         for mask, by_method in json.loads(path.read_text())["summary"].items():
             for method, values in by_method.items():
                 merged.setdefault(mask, {})[method] = values
-                group[method] = which
+                group[method] = "classical" if which == "classical" else "learned"
     return merged, group
 
 

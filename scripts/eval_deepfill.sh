@@ -3,6 +3,8 @@
 # DTD val, masks center (a 128 box), medium and thick free-form strokes, seed 0.
 #   bash scripts/eval_deepfill.sh classical   # telea, ns, biharmonic, patchmatch
 #   bash scripts/eval_deepfill.sh learned     # deepfill and its no-attention baseline
+#   bash scripts/eval_deepfill.sh ce          # context_encoder (its model knows one mask kind:
+#                                             # CE_MASKS, default center)
 # LIMIT (default 50) images per dataset; SHARED (default ../shared) holds the datasets; METHODS
 # replaces the learned list; BASELINE is the baseline's model (a domain or a .safetensors path);
 # EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE).
@@ -23,10 +25,13 @@ case "$which" in
     methods="${METHODS:-deepfill,baseline=deepfill}"
     opts=(--opt "baseline.model=${BASELINE:-natural128-baseline}")
     for o in ${EXTRA_OPTS:-}; do opts+=(--opt "$o"); done ;;
-  *) echo "usage: $0 classical|learned" >&2; exit 2 ;;
+  ce) methods="context_encoder"; opts=(--opt "context_encoder.model=${CE_MODEL:-natural128_center}") ;;
+  *) echo "usage: $0 classical|learned|ce" >&2; exit 2 ;;
 esac
+masks="center,medium,thick"
+[ "$which" = ce ] && masks="${CE_MASKS:-center}"
 for ds in imagenet dtd; do
   inpaintkit eval --data "$SHARED/datasets/$ds/val" --methods "$methods" \
-    --masks center,medium,thick --size 256 --limit "$LIMIT" --seed 0 "${opts[@]}" \
+    --masks "$masks" --size 256 --limit "$LIMIT" --seed 0 "${opts[@]}" \
     --out "runs/eval_deepfill_${which}_${ds}"
 done
