@@ -14,6 +14,7 @@ from torch.utils.data import TensorDataset
 
 import inpaintkit.methods.context_encoder as ce_method
 import inpaintkit.train.context_encoder as ce_train
+import inpaintkit.weights as weights
 from inpaintkit.errors import InpaintError
 from inpaintkit.masks import make_mask
 from inpaintkit.models.context_encoder import (
@@ -338,6 +339,7 @@ def test_no_model_installed_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(weights, "bundled_dir", lambda: tmp_path / "none")  # hide bundled
     x, m = _images(1, 16), _centre_hole(1, 16)
     with pytest.raises(InpaintError, match="context_encoder needs a trained model"):
         ce_method.context_encoder(x, m)

@@ -16,6 +16,7 @@ from PIL import Image
 
 import inpaintkit
 import inpaintkit.methods.song as song
+import inpaintkit.weights as weights
 import inpaintkit.weights.song as song_files
 from inpaintkit.cli_stylize import (
     add_stylize_parser,
@@ -181,6 +182,27 @@ def test_multiscale_extras_and_stages(model_files: dict[str, Path]) -> None:
     assert res.notes == ["song2018 ran at 64, 128 px on the square(s) of 56 px around the hole"]
 
 
+def test_auto_scales_follow_the_square() -> None:
+    assert song.auto_scales(128, 256) == (128, 256)
+    assert song.auto_scales(128, 448) == (128, 256, 512)  # the paper's 512 px setting
+    assert song.auto_scales(128, 100) == (128,)
+    assert song.auto_scales(128, 2000) == (128, 256, 512)  # capped at the paper's largest
+    assert song.auto_scales(64, 2000, largest=4096)[-1] == 2048
+
+
+def test_default_scales_grow_with_the_hole(model_files: dict[str, Path]) -> None:
+    path = str(model_files["combined"])
+    x, m = _images(1, 128, 128), torch.zeros(1, 1, 128, 128)
+    m[..., 32:96, 40:100] = 1  # 64 px tall: a 128 px square -> 64 (G1) and 128
+    res = song.song2018(x, m, model=path, blend=False)
+    assert {"g1", "stage_64", "stage_128"} <= set(res.extras) and res.notes == []
+    explicit = song.song2018(x, m, model=path, blend=False, scales=(64, 128))
+    assert torch.equal(res.image, explicit.image)
+    small = torch.zeros_like(m)
+    small[..., 60:70, 60:70] = 1  # a 20 px square, padded to G1's 64: one scale
+    assert "stage_128" not in song.song2018(x, small, model=path).extras
+
+
 def test_single_scale_paste_is_the_last_stage(model_files: dict[str, Path]) -> None:
     # square side 64 = the scale: no resize, so a plain paste puts exactly G2's stage in
     x, m = _images(1, 64, 64), torch.zeros(1, 1, 64, 64)
@@ -236,6 +258,7 @@ def test_no_model_installed_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_files: dict[str, Path]
 ) -> None:
     monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(weights, "bundled_dir", lambda: tmp_path / "none")  # hide bundled
     x, m = _images(1, 40, 56), _holes(1, 40, 56)
     with pytest.raises(InpaintError, match=r"song2018 needs a trained model.*song-i2f"):
         song.song2018(x, m)
@@ -304,6 +327,7 @@ def test_stylize_without_model_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_files: dict[str, Path]
 ) -> None:
     monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(weights, "bundled_dir", lambda: tmp_path / "none")  # hide bundled
     img = np.zeros((16, 16, 3), np.uint8)
     with pytest.raises(InpaintError, match="song2018 needs a trained model"):
         stylize_pixels(img, img)
@@ -311,3 +335,20 @@ def test_stylize_without_model_is_a_clear_error(
         stylize_pixels(img, img, model=str(model_files["i2f"]), size=16)
     with pytest.raises(InpaintError, match=">= 16"):
         stylize_pixels(img, img, model=str(model_files["combined"]), size=8)
+
+
+def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skimage import data
+
+    if not (weights.bundled_dir() / "song2018_natural128.safetensors").is_file():
+        pytest.skip("no bundled song2018 model")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled model
+    pixels = data.chelsea()[50:242, 150:342]  # 192 x 192 crop of the cat photo
+    hole = np.zeros((192, 192), bool)
+    hole[40:100, 80:140] = True
+    res = inpaintkit.inpaint(pixels, hole, "song2018")  # a 128 px square: one scale
+    assert np.array_equal(res.pixels[~hole], pixels[~hole])
+    assert {"g1", "stage_128"} <= set(res.extras)
+    err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
+    mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()
+    assert err < 0.6 * mean_fill, (err, mean_fill)  # far better than the mean colour

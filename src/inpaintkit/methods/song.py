@@ -14,7 +14,11 @@ extend past the border. Then, on that square::
         stage_s = c                                               (extras["stage_<s>"])
     resize the last G2 output to the square and Poisson-blend it into the image's hole
 
-Single-scale (``scales=()``) runs at G1's training size. Each scale uses the G2 trained at that
+``scales=()`` (the default) chooses them per image: G1's training size, doubled while the next
+scale stays within 1.25 times the square's side, up to 512 (so a 256 px square with a G1
+trained at 128 runs at 128 and 256, and a 448 px square, the 224 px hole of a 512 px image, at
+the paper's 128, 256 and 512); a square no larger than G1's size runs at that size alone. Each
+scale uses the G2 trained at that
 size, else the nearest one: G2 is fully convolutional, so one G2 serves every scale (a side that
 is not a multiple of a network's training size is reflect-padded to one and cropped back).
 
@@ -150,6 +154,21 @@ def run_padded(net: Any, multiple: int, *inputs: torch.Tensor) -> torch.Tensor:
 
 
 # --- the method ---------------------------------------------------------------------------------
+AUTO_LARGEST = 512  # the paper's largest scale
+
+
+def auto_scales(first: int, side: int, largest: int = AUTO_LARGEST) -> tuple[int, ...]:
+    """``first`` doubled while the next scale is at most 1.25 ``side`` (and ``largest``).
+
+    >>> auto_scales(128, 256), auto_scales(128, 448), auto_scales(128, 120), auto_scales(128, 300)
+    ((128, 256), (128, 256, 512), (128,), (128, 256))
+    """
+    out = [first]
+    while out[-1] * 2 <= min(1.25 * side, largest):
+        out.append(out[-1] * 2)
+    return tuple(out)
+
+
 def _check_scales(scales: tuple[int, ...]) -> None:
     ok = all(isinstance(s, int) and not isinstance(s, bool) for s in scales)
     if not ok or list(scales) != sorted(set(scales)) or any(s < 16 or s % 4 for s in scales):
@@ -232,7 +251,8 @@ def song2018(
         model: an installed domain, a full name, a ``.safetensors`` path, or None for the only
             installed model.
         scales: increasing working sides, e.g. ``(128, 256, 512)`` (the paper's multi-scale
-            inference); ``()``: one scale, G1's training size.
+            inference); ``()``: chosen per image from the square around its holes
+            (:func:`auto_scales`; a single scale, G1's size, for small holes).
         refine_iters: extra VGG + patch-swap + G2 passes on each scale's own output.
         context: side of the square around the holes / their larger extent (>= 1).
         blend: Poisson-blend the fill into the image (the paper's blending); False pastes it.
@@ -251,7 +271,7 @@ def song2018(
     net = load_song_model(path, device)
     if net.g1 is None or not net.g2:
         raise InpaintError(f"{path} lacks G1 or G2: song2018 needs both (combine_song_models)")
-    scales = tuple(scales) or (net.g1.cfg.image_size,)
+    scales, first = tuple(scales), net.g1.cfg.image_size
     _check_scales(scales)
     if refine_iters < 0 or context < 1:
         raise InpaintError("song2018 needs refine_iters >= 0 and context >= 1")
@@ -259,18 +279,19 @@ def song2018(
     dev = torch.device(device)
     x, m = image.to(dev, torch.float32), (mask.to(dev) >= 0.5).float()
     fills: dict[str, torch.Tensor] = {}
-    sides: set[int] = set()
+    ran: dict[tuple[int, ...], set[int]] = {}  # scales -> the square sides they ran on
     with torch.no_grad():
         for i in range(x.shape[0]):
             if not bool(m[i].any()):
                 continue
-            sq = bounding_square(m[i, 0] > 0, context=context, min_side=scales[0])
+            sq = bounding_square(m[i, 0] > 0, context=context, min_side=(scales or (first,))[0])
+            used = scales or auto_scales(first, sq.side)
             canvas = crop_square(x[i : i + 1] * (1 - m[i : i + 1]), sq)
             stages, raw = fill_square(
-                net, vgg, canvas, crop_square(m[i : i + 1], sq), scales=scales,
+                net, vgg, canvas, crop_square(m[i : i + 1], sq), scales=used,
                 refine_iters=refine_iters, patch=patch, stride=stride,
             )  # fmt: skip
-            sides.add(sq.side)
+            ran.setdefault(used, set()).add(sq.side)
             for name, st in {**stages, "raw": raw}.items():
                 if name not in fills:
                     fills[name] = x.clone()
@@ -279,7 +300,8 @@ def song2018(
     extras: dict[str, Any] = {"model": str(path)}
     extras.update({k: compose(x, m, v, blend=False).to(image.device) for k, v in fills.items()})
     notes = []
-    if sides - {scales[-1]}:
-        run, shown = (", ".join(str(s) for s in sorted(v)) for v in (scales, sides))
-        notes.append(f"song2018 ran at {run} px on the square(s) of {shown} px around the hole")
+    for used, sides in ran.items():
+        if sides - {used[-1]}:
+            run, shown = (", ".join(str(s) for s in sorted(v)) for v in (used, sides))
+            notes.append(f"song2018 ran at {run} px on the square(s) of {shown} px around the hole")
     return MethodResult(image=out.to(image.device, image.dtype), extras=extras, notes=notes)
