@@ -5,7 +5,7 @@
 #                                   # patchmatch and deepfill come from eval_deepfill.sh's runs,
 #                                   # the same images and hole)
 #   bash scripts/eval_song.sh 512   # 512x512, centre 224x224 hole (the paper's Table 1):
-#                                   # song2018 multi-scale, deepfill, context_encoder,
+#                                   # song2018 multi- and single-scale, deepfill, context_encoder,
 #                                   # patchmatch, telea, ns
 # LIMIT (default 50) images; SHARED (default ../shared) holds the datasets; SONG and CE_MODEL
 # name the models (installed domains or .safetensors paths). Tables: scripts/song_table.py.
@@ -22,8 +22,9 @@ case "$size" in
     opts+=(--opt "song2018.model=${SONG:-natural128}" --opt "song128.model=${SONG:-natural128}")
     hole=() ;;
   512)
-    methods="song2018,deepfill,context_encoder,patchmatch,telea,ns"
-    opts+=(--opt "song2018.scales=128,256,512" --opt "song2018.model=${SONG:-natural128}")
+    methods="song2018,song128=song2018,deepfill,context_encoder,patchmatch,telea,ns"
+    opts+=(--opt "song2018.scales=128,256,512" --opt "song128.scales=128")
+    opts+=(--opt "song2018.model=${SONG:-natural128}" --opt "song128.model=${SONG:-natural128}")
     hole=(--mask-opt center.box=224,224) ;;
   *) echo "usage: $0 256|512" >&2; exit 2 ;;
 esac

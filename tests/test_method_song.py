@@ -36,9 +36,9 @@ CFG = SongConfig(ngf=4, ndf=4, image_size=S)
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _export(folder: Path, name: str, net: torch.nn.Module) -> Path:
+def _export(folder: Path, name: str, net: torch.nn.Module, cfg: SongConfig = CFG) -> Path:
     card = model_card(
-        model=name, architecture={**CFG.to_dict(), "vgg": "random"}, data="tiny random",
+        model=name, architecture={**cfg.to_dict(), "vgg": "random"}, data="tiny random",
         steps=0, images_seen=0, command="test", precision="fp32",
     )  # fmt: skip
     return export_model(folder, name, {"G": net}, card=card)[0]
@@ -182,25 +182,37 @@ def test_multiscale_extras_and_stages(model_files: dict[str, Path]) -> None:
     assert res.notes == ["song2018 ran at 64, 128 px on the square(s) of 56 px around the hole"]
 
 
-def test_auto_scales_follow_the_square() -> None:
-    assert song.auto_scales(128, 256) == (128, 256)
-    assert song.auto_scales(128, 448) == (128, 256, 512)  # the paper's 512 px setting
-    assert song.auto_scales(128, 100) == (128,)
-    assert song.auto_scales(128, 2000) == (128, 256, 512)  # capped at the paper's largest
-    assert song.auto_scales(64, 2000, largest=4096)[-1] == 2048
+def test_auto_scales_use_the_trained_g2_sizes() -> None:
+    paper = (128, 256, 512)
+    assert song.auto_scales(128, 448, paper) == paper  # the paper's 512 px setting
+    assert song.auto_scales(128, 256, paper) == (128, 256)
+    assert song.auto_scales(128, 2000, (*paper, 1024)) == paper  # at most 512
+    assert song.auto_scales(128, 2000, (*paper, 1024), largest=1024)[-1] == 1024
+    assert song.auto_scales(128, 448, (128,)) == (128,)  # no G2 above G1's size
+    assert song.auto_scales(128, 100, paper) == (128,)
 
 
-def test_default_scales_grow_with_the_hole(model_files: dict[str, Path]) -> None:
-    path = str(model_files["combined"])
+def test_default_scales_are_g1_and_trained_g2_sizes(
+    model_files: dict[str, Path], tmp_path: Path
+) -> None:
     x, m = _images(1, 128, 128), torch.zeros(1, 1, 128, 128)
-    m[..., 32:96, 40:100] = 1  # 64 px tall: a 128 px square -> 64 (G1) and 128
-    res = song.song2018(x, m, model=path, blend=False)
+    m[..., 32:96, 40:100] = 1  # 64 px tall: a 128 px square
+    one = song.song2018(x, m, model=str(model_files["combined"]), blend=False)
+    assert "stage_128" not in one.extras  # G1 and G2 at 64 only: one scale
+    torch.manual_seed(2)
+    cfg128 = SongConfig(ngf=4, ndf=4, image_size=128)
+    f2i_128 = _export(tmp_path, "song-f2i", _lively(FeatureToImage(cfg128)), cfg128)
+    two = combine_song_models(
+        model_files["i2f"], [model_files["f2i"], f2i_128], tmp_path / "two.safetensors"
+    )
+    res = song.song2018(x, m, model=str(two), blend=False)
     assert {"g1", "stage_64", "stage_128"} <= set(res.extras) and res.notes == []
-    explicit = song.song2018(x, m, model=path, blend=False, scales=(64, 128))
-    assert torch.equal(res.image, explicit.image)
+    assert torch.equal(
+        res.image, song.song2018(x, m, model=str(two), blend=False, scales=(64, 128)).image
+    )
     small = torch.zeros_like(m)
-    small[..., 60:70, 60:70] = 1  # a 20 px square, padded to G1's 64: one scale
-    assert "stage_128" not in song.song2018(x, small, model=path).extras
+    small[..., 60:70, 60:70] = 1  # a 20 px hole: G1's 64 px square, one scale
+    assert "stage_128" not in song.song2018(x, small, model=str(two)).extras
 
 
 def test_single_scale_paste_is_the_last_stage(model_files: dict[str, Path]) -> None:

@@ -14,10 +14,11 @@ extend past the border. Then, on that square::
         stage_s = c                                               (extras["stage_<s>"])
     resize the last G2 output to the square and Poisson-blend it into the image's hole
 
-``scales=()`` (the default) chooses them per image: G1's training size, doubled while the next
-scale stays within 1.25 times the square's side, up to 512 (so a 256 px square with a G1
-trained at 128 runs at 128 and 256, and a 448 px square, the 224 px hole of a 512 px image, at
-the paper's 128, 256 and 512); a square no larger than G1's size runs at that size alone. Each
+``scales=()`` (the default) chooses them per image: G1's training size, then every larger size
+a G2 of the model was trained at, up to 1.25 times the square's side and 512 (a model with G2
+at 128, 256 and 512 runs the paper's three scales on the 448 px square of a 224 px hole; the
+bundled ``natural128``, with one G2 at 128, runs at 128 alone: the 128 G2 run at 256 measured
+worse, docs/song.md). Explicit ``scales`` may go past the trained sizes. Each
 scale uses the G2 trained at that
 size, else the nearest one: G2 is fully convolutional, so one G2 serves every scale (a side that
 is not a multiple of a network's training size is reflect-padded to one and cropped back).
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,16 +159,18 @@ def run_padded(net: Any, multiple: int, *inputs: torch.Tensor) -> torch.Tensor:
 AUTO_LARGEST = 512  # the paper's largest scale
 
 
-def auto_scales(first: int, side: int, largest: int = AUTO_LARGEST) -> tuple[int, ...]:
-    """``first`` doubled while the next scale is at most 1.25 ``side`` (and ``largest``).
+def auto_scales(
+    first: int, side: int, trained: Iterable[int] = (), largest: int = AUTO_LARGEST
+) -> tuple[int, ...]:
+    """``first``, then each ``trained`` size above it up to 1.25 ``side`` and ``largest``.
 
-    >>> auto_scales(128, 256), auto_scales(128, 448), auto_scales(128, 120), auto_scales(128, 300)
-    ((128, 256), (128, 256, 512), (128,), (128, 256))
+    >>> auto_scales(128, 448, (128, 256, 512)), auto_scales(128, 256, (128, 256, 512))
+    ((128, 256, 512), (128, 256))
+    >>> auto_scales(128, 448, (128,)), auto_scales(128, 100, (128, 256))
+    ((128,), (128,))
     """
-    out = [first]
-    while out[-1] * 2 <= min(1.25 * side, largest):
-        out.append(out[-1] * 2)
-    return tuple(out)
+    top = min(1.25 * side, largest)
+    return (first, *sorted(s for s in set(trained) if first < s <= top))
 
 
 def _check_scales(scales: tuple[int, ...]) -> None:
@@ -251,8 +255,8 @@ def song2018(
         model: an installed domain, a full name, a ``.safetensors`` path, or None for the only
             installed model.
         scales: increasing working sides, e.g. ``(128, 256, 512)`` (the paper's multi-scale
-            inference); ``()``: chosen per image from the square around its holes
-            (:func:`auto_scales`; a single scale, G1's size, for small holes).
+            inference); ``()``: per image, G1's size and the larger sizes the model has a
+            G2 for that suit the square around its holes (:func:`auto_scales`).
         refine_iters: extra VGG + patch-swap + G2 passes on each scale's own output.
         context: side of the square around the holes / their larger extent (>= 1).
         blend: Poisson-blend the fill into the image (the paper's blending); False pastes it.
@@ -285,7 +289,7 @@ def song2018(
             if not bool(m[i].any()):
                 continue
             sq = bounding_square(m[i, 0] > 0, context=context, min_side=(scales or (first,))[0])
-            used = scales or auto_scales(first, sq.side)
+            used = scales or auto_scales(first, sq.side, net.g2)
             canvas = crop_square(x[i : i + 1] * (1 - m[i : i + 1]), sq)
             stages, raw = fill_square(
                 net, vgg, canvas, crop_square(m[i : i + 1], sq), scales=used,
