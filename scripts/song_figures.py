@@ -4,7 +4,8 @@
 
 Writes docs/img/song_stages.jpg: ImageNet val centre crops at 512x512 with the centre 224 hole
 (the paper's Table 1 setting); columns input (hole white) | G1 at 128 | stage 128 | stage 256 |
-stage 512 | song2018 (blended) | patchmatch | original, each shown at 256 px. And
+stage 512 | song2018 at scales 128,256,512 (blended) | song2018 at its default scales (the
+bundled model: 128 alone) | patchmatch | original, each shown at 256 px. And
 docs/img/song_style.jpg: rows content | style (a DTD val texture) | ``stylize`` result at 256.
 """
 
@@ -47,11 +48,12 @@ def stages(model: str, shared: Path) -> None:
     for i in STAGE_IMAGES:
         px = images[i][1]
         res = inpaintkit.inpaint(px, hole, "song2018", model=model, scales=(128, 256, 512))
+        default = inpaintkit.inpaint(px, hole, "song2018", model=model)
         pm = inpaintkit.inpaint(px, hole, "patchmatch")
         parts = [show_hole(px, hole)]
         for key in ("g1", "stage_128", "stage_256", "stage_512"):
             parts.append(from_tensor(res.extras[key][0].float(), dtype=np.uint8))
-        parts += [res.pixels, pm.pixels, px]
+        parts += [res.pixels, default.pixels, pm.pixels, px]
         rows.append(np.concatenate([_cell(p) for p in parts], 1))
     _save(np.concatenate(rows, 0), "song_stages.jpg")
 
@@ -71,9 +73,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", default="natural128")
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    p.add_argument("--only", choices=("stages", "style"), help="make one of the two figures")
     args = p.parse_args()
-    stages(args.model, args.shared)
-    style(args.model, args.shared)
+    if args.only != "style":
+        stages(args.model, args.shared)
+    if args.only != "stages":
+        style(args.model, args.shared)
 
 
 if __name__ == "__main__":
