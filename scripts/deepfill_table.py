@@ -81,6 +81,15 @@ def margins(by_method: dict, group: dict) -> list[str]:
     return out
 
 
+def write_card_metrics(name: str, metrics: dict) -> None:
+    """Replace the ``metrics`` of the bundled model card ``src/inpaintkit/weights/<name>.json``."""
+    path = ROOT / "src" / "inpaintkit" / "weights" / f"{name}.json"
+    card = json.loads(path.read_text())
+    card["metrics"] = metrics
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"metrics written to {path}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--card", help="bundled deepfill model whose card gets the metrics")
@@ -101,11 +110,7 @@ def main() -> None:
                 d = by_method["deepfill"]
                 metrics[f"{dataset}/{mask}"] = {k: round(d[k], 4) for k in keep if k in d}
     if args.card:
-        path = ROOT / "src" / "inpaintkit" / "weights" / f"{args.card}.json"
-        card = json.loads(path.read_text())
-        card["metrics"] = metrics
-        path.write_text(json.dumps(card, indent=2) + "\n")
-        print(f"metrics written to {path}")
+        write_card_metrics(args.card, metrics)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
-from deepfill_table import table
+from deepfill_table import table, write_card_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSICAL = ("telea", "ns", "biharmonic", "patchmatch")
@@ -92,11 +92,7 @@ def main() -> None:
                     k: round(by_method[label][k], 4) for k in keep if k in by_method[label]
                 }
     if args.card:
-        path = ROOT / "src" / "inpaintkit" / "weights" / f"{args.card}.json"
-        card = json.loads(path.read_text())
-        card["metrics"] = metrics
-        path.write_text(json.dumps(card, indent=2) + "\n")
-        print(f"metrics written to {path}")
+        write_card_metrics(args.card, metrics)
 
 
 if __name__ == "__main__":
