@@ -19,13 +19,16 @@ def parse_value(text: str, default: Any, annotation: str = "") -> Any:
     (3, 0.5, True)
     >>> parse_value("none", None, "int | None") is None
     True
+    >>> parse_value("224,200", None, "tuple[int, int] | None")
+    (224, 200)
     """
     low = text.strip().lower()
     if low in ("none", "null") and (default is None or "None" in annotation):
         return None
     kind = type(default) if default is not None else None
     if kind is None:
-        for name, t in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        kinds = (("tuple", tuple), ("list", list), ("bool", bool), ("int", int), ("float", float))
+        for name, t in (*kinds, ("str", str)):
             if name in annotation:
                 kind = t
                 break

@@ -390,11 +390,8 @@ def parse_mask_options(masks: list[str], pairs: list[str]) -> dict[str, dict[str
             valid = ", ".join(known) or "none"
             raise InpaintError(f"mask kind {kind!r} has no option {name!r}; valid: {valid}")
         param = inspect.signature(MASK_KINDS[kind]).parameters[name]
-        try:
-            if "tuple" in str(param.annotation) and value.strip().lower() != "none":
-                parsed = tuple(int(v) for v in value.split(","))  # e.g. center.box=224,224
-            else:
-                parsed = parse_value(value, known[name], str(param.annotation))
+        try:  # e.g. center.box=224,224 -> (224, 224)
+            parsed = parse_value(value, known[name], str(param.annotation))
         except (TypeError, ValueError) as e:
             raise InpaintError(f"--mask-opt {pair!r}: {e}") from None
         out.setdefault(kind, {})[name] = parsed

@@ -18,10 +18,10 @@ extend past the border. Then, on that square::
 a G2 of the model was trained at, up to 1.25 times the square's side and 512 (a model with G2
 at 128, 256 and 512 runs the paper's three scales on the 448 px square of a 224 px hole; the
 bundled ``natural128``, with one G2 at 128, runs at 128 alone: the 128 G2 run at 256 measured
-worse, docs/song.md). Explicit ``scales`` may go past the trained sizes. Each
-scale uses the G2 trained at that
-size, else the nearest one: G2 is fully convolutional, so one G2 serves every scale (a side that
-is not a multiple of a network's training size is reflect-padded to one and cropped back).
+worse, docs/song.md). Explicit ``scales`` may go past the trained sizes. Each scale uses the
+G2 trained at that size, else the nearest one: G2 is fully convolutional, so one G2 serves every
+scale (a side that is not a multiple of a network's training size is reflect-padded to one and
+cropped back).
 
 Model files and the VGG: :mod:`inpaintkit.weights.song`.
 """
