@@ -7,7 +7,8 @@
 #                                             # CE_MASKS, default center)
 # LIMIT (default 50) images per dataset; SHARED (default ../shared) holds the datasets; METHODS
 # replaces the learned list; BASELINE is the baseline's model (a domain or a .safetensors path);
-# EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE).
+# EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE); SUFFIX is appended to
+# the output folder's mode (runs/eval_deepfill_<mode><SUFFIX>_<dataset>).
 # The session-3 tables (docs/deepfill.md) ran:
 #   LIMIT=50 bash scripts/eval_deepfill.sh classical
 #   LIMIT=50 METHODS=deepfill,baseline=deepfill,attention1500=deepfill \
@@ -33,5 +34,5 @@ masks="center,medium,thick"
 for ds in imagenet dtd; do
   inpaintkit eval --data "$SHARED/datasets/$ds/val" --methods "$methods" \
     --masks "$masks" --size 256 --limit "$LIMIT" --seed 0 "${opts[@]}" \
-    --out "runs/eval_deepfill_${which}_${ds}"
+    --out "runs/eval_deepfill_${which}${SUFFIX:-}_${ds}"
 done

@@ -4,7 +4,11 @@
 #   bash scripts/eval_latent.sh celeba [LIMIT]     (also: cars, housenumbers)
 #   NEAREST_LIMIT=8192 bash scripts/eval_latent.sh housenumbers 64   (a smaller nearest library:
 #   the synthetic set renders at ~80 items/s on 2 cores)
-# Writes runs/eval-<domain>64/{summary.md,per_image.csv,grid_<mask>.png}.
+# Writes runs/eval-<domain>64/{summary.md,per_image.csv,grid_<mask>.png} (OUT: another folder).
+# METHODS replaces the method list; YEH_MODEL / VITORIA_MODEL name another model (a domain or a
+# .safetensors path), e.g. a run's export before it is bundled:
+#   METHODS=vitoria2019 VITORIA_MODEL=runs/wgan-celeba64/export/wgan_resnet.safetensors \
+#     OUT=runs/eval-celeba64-vitoria bash scripts/eval_latent.sh celeba 256
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared/datasets}
@@ -18,8 +22,10 @@ case $domain in
   *) echo "unknown domain $domain (celeba, cars, housenumbers)"; exit 2 ;;
 esac
 methods=${METHODS:-yeh2017,vitoria2019,tv,lowrank,biharmonic,telea,ns,patchmatch,nearest}
+opts=()  # --opt only for the methods that run (eval refuses options of absent methods)
+[[ ,$methods, == *,yeh2017,* ]] && opts+=(--opt "yeh2017.model=${YEH_MODEL:-${domain}64}" --opt "yeh2017.preset=${PRESET:-fast}")
+[[ ,$methods, == *,vitoria2019,* ]] && opts+=(--opt "vitoria2019.model=${VITORIA_MODEL:-${domain}64}" --opt "vitoria2019.preset=${PRESET:-fast}")
+[[ ,$methods, == *,nearest,* ]] && opts+=(--opt "nearest.data=$train" ${NEAREST_LIMIT:+--opt "nearest.limit=$NEAREST_LIMIT"})
 inpaintkit eval --data "$data" --split val --size 64 --limit "$limit" --seed 0 \
-  --methods "$methods" --masks center,pattern,random80,half,three_squares \
-  --opt yeh2017.model="${domain}64" --opt yeh2017.preset="${PRESET:-fast}" \
-  $( [[ $methods == *vitoria2019* ]] && echo "--opt vitoria2019.model=${domain}64 --opt vitoria2019.preset=${PRESET:-fast}" ) \
-  --opt nearest.data="$train" ${NEAREST_LIMIT:+--opt nearest.limit=$NEAREST_LIMIT} --out "runs/eval-${domain}64"
+  --methods "$methods" --masks center,pattern,random80,half,three_squares "${opts[@]}" \
+  --out "${OUT:-runs/eval-${domain}64}"
