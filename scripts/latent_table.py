@@ -2,10 +2,13 @@
 
     python scripts/latent_table.py [--cards]
 
-Reads runs/eval-<domain>64/summary.json for celeba, cars and housenumbers and prints, per domain
-and mask, yeh2017's PSNR / SSIM / LPIPS next to the best classical method on each metric and the
-margin (positive = yeh2017 better). With ``--cards`` the means are also written into the
-bundled models' cards (``metrics``).
+Reads runs/eval-<domain>64/summary.json for celeba, cars and housenumbers, plus any
+runs/eval-<domain>64-<suffix>/summary.json on the same images (e.g. ``-vitoria``: a method
+evaluated later, by ``OUT=... METHODS=vitoria2019 bash scripts/eval_latent.sh``), and prints,
+per domain and mask, each latent-search method's PSNR / SSIM / LPIPS next to the best classical
+method on each metric and the margin (positive = the latent method better), then vitoria2019
+against yeh2017. With ``--cards`` the means are also written into the bundled models' cards
+(``metrics``).
 """
 
 from __future__ import annotations
@@ -43,32 +46,74 @@ def margin_rows(summary: dict, method: str) -> list[str]:
     return rows
 
 
+def load_summary(domain: str) -> dict | None:
+    """{mask: {method: {metric: mean}}} of the domain's evaluation folders, merged."""
+    base = ROOT / "runs" / f"eval-{domain}64" / "summary.json"
+    if not base.exists():
+        return None
+    summary = json.loads(base.read_text())["summary"]
+    n = next(iter(next(iter(summary.values())).values()))["n"]
+    for extra in sorted((ROOT / "runs").glob(f"eval-{domain}64-*/summary.json")):
+        for mask, by_method in json.loads(extra.read_text())["summary"].items():
+            for method, metrics in by_method.items():
+                if metrics["n"] != n:
+                    raise SystemExit(f"{extra}: {method} has n={metrics['n']}, {base}: n={n}")
+                summary.setdefault(mask, {})[method] = metrics
+    return summary
+
+
+def versus_rows(summary: dict, a: str, b: str) -> list[str]:
+    """Per mask: ``a``'s PSNR / SSIM / LPIPS minus ``b``'s (positive = ``a`` better)."""
+    rows = []
+    for mask, by_method in summary.items():
+        if a in by_method and b in by_method:
+            x, y = by_method[a], by_method[b]
+            cells = [f"{x['psnr'] - y['psnr']:+.2f} dB", f"{x['ssim'] - y['ssim']:+.3f}"]
+            cells.append(f"{y['lpips'] - x['lpips']:+.3f}" if "lpips" in x else "n/a")
+            rows.append(f"| {mask} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def write_card(domain: str, method: str, summary: dict, n: int) -> None:
+    """Put ``method``'s means per mask into its bundled card, if that model is bundled."""
+    card = ROOT / "src" / "inpaintkit" / "weights" / f"{method}_{domain}64.json"
+    if not card.exists():
+        return
+    data = json.loads(card.read_text())
+    keep = ("psnr", "psnr_hole", "ssim", "mse", "lpips", "seconds", "n")
+    per_mask = {
+        mask: {k: round(float(by[method][k]), 4) for k in keep if k in by[method]}
+        for mask, by in summary.items()
+        if method in by
+    }
+    data["metrics"] = {"eval": f"scripts/eval_latent.sh {domain} {n}", **per_mask}
+    card.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cards", action="store_true", help="write the means into the model cards")
     args = p.parse_args()
     for domain in DOMAINS:
-        path = ROOT / "runs" / f"eval-{domain}64" / "summary.json"
-        if not path.exists():
-            print(f"({path} missing)\n")
+        summary = load_summary(domain)
+        if summary is None:
+            print(f"(runs/eval-{domain}64/summary.json missing)\n")
             continue
-        summary = json.loads(path.read_text())["summary"]
         n = next(iter(next(iter(summary.values())).values()))["n"]
-        print(f"### {domain} 64x64, {n} held-out images\n")
-        print("| mask | PSNR dB: yeh2017 vs best classical | SSIM | LPIPS (lower is better) |")
-        print("|---|---|---|---|")
-        print("\n".join(margin_rows(summary, "yeh2017")) + "\n")
-        card = ROOT / "src" / "inpaintkit" / "weights" / f"yeh2017_{domain}64.json"
-        if args.cards and card.exists():
-            data = json.loads(card.read_text())
-            keep = ("psnr", "psnr_hole", "ssim", "mse", "lpips", "seconds", "n")
-            per_mask = {
-                mask: {k: round(float(by["yeh2017"][k]), 4) for k in keep if k in by["yeh2017"]}
-                for mask, by in summary.items()
-                if "yeh2017" in by
-            }
-            data["metrics"] = {"eval": f"scripts/eval_latent.sh {domain} {n}", **per_mask}
-            card.write_text(json.dumps(data, indent=2) + "\n")
+        for method in LATENT:
+            if not any(method in by for by in summary.values()):
+                continue
+            print(f"### {domain} 64x64, {n} held-out images: {method}\n")
+            head = f"PSNR dB: {method} vs best classical | SSIM | LPIPS (lower is better)"
+            print(f"| mask | {head} |\n|---|---|---|---|")
+            print("\n".join(margin_rows(summary, method)) + "\n")
+            if args.cards:
+                write_card(domain, method, summary, n)
+        rows = versus_rows(summary, "vitoria2019", "yeh2017")
+        if rows:
+            print(f"### {domain}: vitoria2019 minus yeh2017 (positive = vitoria2019 better)\n")
+            print("| mask | PSNR | SSIM | LPIPS |\n|---|---|---|---|")
+            print("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

@@ -197,6 +197,27 @@ def test_stop_hook_saves_and_resumes(tmp_path: Path) -> None:
     _assert_same_checkpoint(full.checkpoint, rest.checkpoint)
 
 
+
+def test_max_minutes_checkpoints_exports_and_resumes(tmp_path: Path) -> None:
+    # a budget that is spent after the first step: stop there, checkpoint AND export
+    loop = {"steps": 4, "ckpt_every": 100, "sample_every": 0, "max_minutes": 1e-9}
+    res = _trainer("toy-ae", tmp_path / "b", loop=loop).run()
+    assert res.stopped and res.step == 1
+    assert res.checkpoint == tmp_path / "b/checkpoints/step_000001"
+    assert res.export is not None and res.export.is_file()
+    assert json.loads(res.export.with_suffix(".json").read_text())["steps"] == 1
+    # without a budget the resumed run finishes bit-exactly like an uninterrupted one
+    free = {**loop, "max_minutes": 0.0}
+    full = _trainer("toy-ae", tmp_path / "a", loop=free).run()
+    rest = _trainer("toy-ae", tmp_path / "b", loop=free, resume=res.checkpoint).run()
+    assert not rest.stopped and rest.step == 4
+    _assert_same_checkpoint(full.checkpoint, rest.checkpoint)
+    # a generous budget changes nothing
+    roomy = _trainer("toy-ae", tmp_path / "c", loop={**loop, "max_minutes": 60.0}).run()
+    assert not roomy.stopped and roomy.step == 4
+    with pytest.raises(InpaintError, match="max_minutes"):
+        _trainer("toy-ae", tmp_path / "d", loop={**loop, "max_minutes": -1.0})
+
 SIGINT_SCRIPT = """
 import sys, torch
 from torch.utils.data import TensorDataset

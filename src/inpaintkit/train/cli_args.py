@@ -42,6 +42,7 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "channels_last": ("loop.channels_last", bool),
     "compile": ("loop.compile", bool),
     "no_progress": ("loop.progress", bool),
+    "max_minutes": ("loop.max_minutes", float),
 }
 
 
@@ -81,6 +82,11 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--ckpt-every", type=int, help="checkpoint every N steps")
     p.add_argument("--keep-last", type=int, help="keep the K newest checkpoints (0: all)")
     p.add_argument("--sample-every", type=int, help="sample grid every N steps (0: at the end)")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        help="stop after M minutes of training, with a checkpoint and an export (--resume goes on)",
+    )
     flag = {"action": "store_const", "const": True, "default": None}
     p.add_argument("--channels-last", help="channels-last memory format", **flag)
     p.add_argument("--compile", help="torch.compile the networks", **flag)

@@ -56,6 +56,9 @@ class LoopConfig:
         deterministic: ask torch for deterministic kernels (GPU; CPU kernels already are).
         progress: show a progress bar (rank 0 only).
         tensorboard: also log to TensorBoard when ``torch.utils.tensorboard`` imports.
+        max_minutes: stop after this many minutes of this invocation's training (0: no limit),
+            with a checkpoint AND an export of the weights so far, so that a time-boxed job
+            (a 10-minute GPU call) brings back usable weights; ``--resume`` continues.
     """
 
     steps: int = 10_000
@@ -73,6 +76,7 @@ class LoopConfig:
     deterministic: bool = False
     progress: bool = True
     tensorboard: bool = True
+    max_minutes: float = 0.0
 
     def validate(self) -> None:
         """Raise InpaintError when a value is out of range."""
@@ -80,7 +84,7 @@ class LoopConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise InpaintError(f"loop.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("keep_last", "sample_every", "workers"):
+        for name in ("keep_last", "sample_every", "workers", "max_minutes"):
             if getattr(self, name) < 0:
                 raise InpaintError(f"loop.{name} must be >= 0, got {getattr(self, name)}")
         if self.precision not in PRECISIONS:

@@ -51,9 +51,11 @@ class TrainResult:
     Attributes:
         out_dir: the run folder.
         step: steps done in total (including those before a resume).
-        stopped: True when stopped early by Ctrl-C/SIGTERM or :meth:`Trainer.request_stop`.
+        stopped: True when stopped early by Ctrl-C/SIGTERM, :meth:`Trainer.request_stop` or
+            ``loop.max_minutes``.
         checkpoint: the last checkpoint written.
-        export: the exported weights (None unless the run finished).
+        export: the exported weights (None unless the run finished or ran out of
+            ``loop.max_minutes``).
         images_per_s: mean training speed of this process's steps (all ranks' images).
     """
 
@@ -147,6 +149,8 @@ class Trainer:
             channels_last=loop.channels_last,
         )
         self._stop = False
+        self._time_up = False  # stopped by loop.max_minutes: export anyway
+        self._t_start = 0.0
         self.log: RunLogger | None = None
         self._t_row, self._images_row = 0.0, 0  # speed since the last CSV row
 
@@ -330,6 +334,7 @@ class Trainer:
     def run(self) -> TrainResult:
         """Train up to ``loop.steps`` steps (or until stopped); see the module docstring."""
         start_step, t_start = self.step, time.perf_counter()
+        self._t_start = t_start
         if self.dist.is_main:
             self._write_run_files()
             self.log = RunLogger(
@@ -387,17 +392,29 @@ class Trainer:
             self.save()
         if self.on_step is not None:
             self.on_step(self)
+        budget = loop.max_minutes * 60
+        if budget and not self._stop and time.perf_counter() - self._t_start >= budget:
+            self._time_up = self._stop = True
         if self.dist.distributed:
             self._stop = D.any_rank(self._stop)
+            self._time_up = D.any_rank(self._time_up)
+        if self._time_up and self.dist.is_main and self.step < loop.steps:
+            print(
+                f"\nmax_minutes ({loop.max_minutes:g}) reached at step {self.step}: "
+                "saving a checkpoint and exporting",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _finish(self) -> Path | None:
-        """Sync buffers, write the last checkpoint and, if the run is complete, the export."""
+        """Sync buffers, write the last checkpoint and, if the run is complete or out of
+        ``loop.max_minutes``, the export."""
         for net in self.nets.values():
             D.sync_buffers(net)
         if self.saved_step != self.step:
             self.save()
         export_path = None
-        if self.step >= self.loop.steps and self.dist.is_main:
+        if (self.step >= self.loop.steps or self._time_up) and self.dist.is_main:
             if not (self.loop.sample_every and self.step % self.loop.sample_every == 0):
                 self.write_samples()
             export_path = self.export()
