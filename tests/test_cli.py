@@ -130,3 +130,19 @@ def test_help_has_examples(capsys):
             main(cmd)
         assert e.value.code == 0
         assert "examples:" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    # `python -m inpaintkit` (the offline GPU machine runs the CLI this way, without installing)
+    import subprocess
+    import sys
+
+    out = tmp_path / "m.png"
+    cmd = [sys.executable, "-m", "inpaintkit", "masks", "center", "--size", "32x32", "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert np.asarray(Image.open(out)).shape[:2] == (32, 32)
+    bad = subprocess.run(
+        [*cmd[:4], "nosuchkind", "-o", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 2 and "nosuchkind" in bad.stderr
