@@ -397,7 +397,8 @@ class Trainer:
             self._time_up = self._stop = True
         if self.dist.distributed:
             self._stop = D.any_rank(self._stop)
-            self._time_up = D.any_rank(self._time_up)
+            if budget:  # the same on every rank, so every rank joins this collective
+                self._time_up = D.any_rank(self._time_up)
         if self._time_up and self.dist.is_main and self.step < loop.steps:
             print(
                 f"\nmax_minutes ({loop.max_minutes:g}) reached at step {self.step}: "
