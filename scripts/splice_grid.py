@@ -45,7 +45,7 @@ def main() -> None:
     out = Image.new("RGB", (sum(c.width for c in cols) + PAD, base.height), "white")
     for j, c in enumerate(cols):
         out.paste(c, (j * c.width, 0))
-    out.save(args.output, quality=90)
+    out.save(args.output, quality=85)
     print(f"{args.output}: {len(cols)} columns")
 
 
