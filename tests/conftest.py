@@ -45,3 +45,13 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def no_models(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No trained model is installed: empty user and bundled weight folders (for the errors)."""
+    import inpaintkit.weights as weights
+
+    empty = tmp_path_factory.mktemp("no-weights")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(empty))
+    monkeypatch.setattr(weights, "bundled_dir", lambda: empty)

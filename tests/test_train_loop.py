@@ -197,7 +197,6 @@ def test_stop_hook_saves_and_resumes(tmp_path: Path) -> None:
     _assert_same_checkpoint(full.checkpoint, rest.checkpoint)
 
 
-
 def test_max_minutes_checkpoints_exports_and_resumes(tmp_path: Path) -> None:
     # a budget that is spent after the first step: stop there, checkpoint AND export
     loop = {"steps": 4, "ckpt_every": 100, "sample_every": 0, "max_minutes": 1e-9}
@@ -217,6 +216,7 @@ def test_max_minutes_checkpoints_exports_and_resumes(tmp_path: Path) -> None:
     assert not roomy.stopped and roomy.step == 4
     with pytest.raises(InpaintError, match="max_minutes"):
         _trainer("toy-ae", tmp_path / "d", loop={**loop, "max_minutes": -1.0})
+
 
 SIGINT_SCRIPT = """
 import sys, torch

@@ -388,13 +388,12 @@ def test_unknown_method_and_options(client, pixels, hole):
     assert post("telea", {"radius": 5}).status_code == 202
 
 
-def test_missing_model_is_a_clear_4xx(client, pixels, hole):
-    missing = [m for m in ("vitoria2019", "yeh2017") if not installed_for(m)]
-    if not missing:
-        pytest.skip("every latent-search method has a model installed here")
-    r = client.post("/api/jobs", files=files(encode(pixels), mask_png(hole)),
-                    data={"method": missing[0]})  # fmt: skip
-    error(r, 422, f"{missing[0]} needs a trained model and none is installed")
+def test_missing_model_is_a_clear_4xx(no_models, client, pixels, hole):
+    for method in ("vitoria2019", "yeh2017", "deepfill", "song2018"):
+        assert not installed_for(method)
+        r = client.post("/api/jobs", files=files(encode(pixels), mask_png(hole)),
+                        data={"method": method})  # fmt: skip
+        error(r, 422, f"{method} needs a trained model and none is installed")
 
 
 def test_oversized_uploads_413(pixels, hole):

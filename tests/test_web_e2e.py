@@ -257,7 +257,7 @@ def test_phone_rotation_and_alpha_line_up(page, server, tmp_path):
     assert np.array_equal(out[~hole], upright[~hole]), "known pixels bit-exact, upright"
 
 
-def test_bad_file_shows_message_and_missing_model(page):
+def test_bad_file_shows_message_and_missing_model(no_models, page):
     upload_bad = [{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}]
     page.set_input_files("#file-image", files=upload_bad)
     page.wait_for_selector("#message:not([hidden])")
@@ -272,8 +272,7 @@ def test_bad_file_shows_message_and_missing_model(page):
     assert "hole: 768 px (25.0 %)" in page.locator("#mask-info").inner_text()
     missing = json.loads(fetch(page.url + "api/methods"))
     missing = [m["name"] for m in missing if m["needs_model"] and not m["models"]]
-    if not missing:
-        pytest.skip("every method that needs a model has one installed here")
+    assert "yeh2017" in missing, missing  # no_models: nothing is installed
     page.select_option("#method", missing[0])
     assert "(no model installed)" in page.locator("#method option:checked").inner_text()
     assert "No model installed" in page.locator("#method-models").inner_text()
