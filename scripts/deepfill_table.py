@@ -2,10 +2,11 @@
 
     python scripts/deepfill_table.py [--card deepfill_natural128]
 
-Reads runs/eval_deepfill_{classical,learned,ce}_{imagenet,dtd}/summary.json and prints one
-Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative errors),
-PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned method's
-margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned better).
+Reads runs/eval_deepfill_{classical,learned,ce,ce_<kind>}_{imagenet,dtd}/summary.json and
+prints one Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative
+errors), PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned
+method's margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned
+better).
 With ``--card NAME`` deepfill's means are written into that bundled model's card.
 """
 
@@ -34,7 +35,10 @@ def load(dataset: str) -> tuple[dict, dict]:
     """(summary by mask and method, {method: "learned" | "classical"})."""
     merged: dict[str, dict] = {}
     group: dict[str, str] = {}
-    for which in ("learned", "ce", "classical"):
+    # ce_<kind>: a Context Encoder trained for that mask kind (SUFFIX=_<kind> in eval_deepfill.sh)
+    ce_kinds = sorted(p.name[len("eval_deepfill_") : -len(dataset) - 1]
+                      for p in (ROOT / "runs").glob(f"eval_deepfill_ce_*_{dataset}"))  # fmt: skip
+    for which in ("learned", "ce", *ce_kinds, "classical"):
         path = ROOT / "runs" / f"eval_deepfill_{which}_{dataset}" / "summary.json"
         if not path.exists():
             continue
