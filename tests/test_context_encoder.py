@@ -348,23 +348,26 @@ def test_no_model_installed_is_a_clear_error(
         ce_method.context_encoder(x, m, model=str(tmp_path / "nope.safetensors"))
 
 
-def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["center", "thick"])
+def test_bundled_model_fills_a_real_photo(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A smoke test of the shipped weights: they load, keep known pixels and fill the coffee
-    photo's centre better than its flat mean colour (0.73 of its error when written; Telea
-    0.48: the CPU-trained model is weak, docs/deepfill.md)."""
+    photo's hole of their mask kind better than its flat mean colour (centre: 0.73 of its error
+    when written; Telea 0.48: the CPU-trained models are weak, docs/deepfill.md)."""
     import cv2
     from skimage import data
 
     from inpaintkit.masks import make_mask
 
-    if not (weights.bundled_dir() / "context_encoder_natural128_center.safetensors").is_file():
-        pytest.skip("no bundled context_encoder model")
-    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled model
+    if not (weights.bundled_dir() / f"context_encoder_natural128_{kind}.safetensors").is_file():
+        pytest.skip(f"no bundled context_encoder natural128_{kind} model")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled models
     pixels = cv2.resize(data.coffee()[:400, :400], (128, 128), interpolation=cv2.INTER_AREA)
-    hole = make_mask("center", (128, 128))
-    res = inpaintkit.inpaint(pixels, hole, "context_encoder")
+    hole = make_mask(kind, (128, 128), seed=1)
+    res = inpaintkit.inpaint(pixels, hole, "context_encoder", model=f"natural128_{kind}")
     assert np.array_equal(res.pixels[~hole], pixels[~hole])
-    assert res.extras["model_mask_kind"] == "center" and not res.notes  # 128 px: no resize
+    assert res.extras["model_mask_kind"] == kind and not res.notes  # 128 px: no resize
     err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
     mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()
     assert err < 0.85 * mean_fill, (err, mean_fill)
