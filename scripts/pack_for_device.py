@@ -16,7 +16,7 @@ and ``align_89x109/train`` (39 MB) each fit in one call as they are (copy them i
 
 Prints the size of the pack and the ``--data`` spec to train on, e.g.::
 
-    runs/pack/natural: 2871 images, 59.0 MiB   (lower --quality for room: the tree travels too)
+    runs/pack/natural: 2871 images, 59.0 MiB   (lower --quality: the ~13 MiB tree travels too)
     --data "runs/pack/natural/imagenet+runs/pack/natural/dtd+runs/pack/natural/photos"
 """
 
