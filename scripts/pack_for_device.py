@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fetch_photos import resized  # same folder: scripts/
 from PIL import Image
 
 SHARED = Path("../shared/datasets")
@@ -46,10 +47,8 @@ SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 def shrink(src: Path, dst: Path, short_side: int, quality: int) -> None:
     """Re-encode ``src`` as JPEG ``dst``, short side at most ``short_side`` (Lanczos)."""
     im = Image.open(src).convert("RGB")
-    w, h = im.size
-    s = min(1.0, short_side / min(w, h))
-    if s < 1:
-        im = im.resize((max(1, round(w * s)), max(1, round(h * s))), Image.LANCZOS)
+    if min(im.size) > short_side:
+        im = resized(im, short_side)
     dst.parent.mkdir(parents=True, exist_ok=True)
     im.save(dst, quality=quality)
 
