@@ -9,6 +9,11 @@
 # .safetensors path), e.g. a run's export before it is bundled:
 #   METHODS=vitoria2019 VITORIA_MODEL=runs/wgan-celeba64/export/wgan_resnet.safetensors \
 #     OUT=runs/eval-celeba64-vitoria bash scripts/eval_latent.sh celeba 256
+# EXTRA adds eval arguments, e.g. EXTRA=--resume to extend a folder's run to more images
+# (only the missing rows are computed): the 780-face table of docs/latent_search.md ran
+#   OUT=runs/eval-celeba64 EXTRA=--resume METHODS=yeh2017,tv,lowrank,biharmonic,telea,ns,patchmatch,nearest \
+#     bash scripts/eval_latent.sh celeba 780
+# on the 256-face folder of session 4 (and METHODS=vitoria2019 on runs/eval-celeba64-vitoria).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared/datasets}
@@ -28,4 +33,4 @@ opts=()  # --opt only for the methods that run (eval refuses options of absent m
 [[ ,$methods, == *,nearest,* ]] && opts+=(--opt "nearest.data=$train" ${NEAREST_LIMIT:+--opt "nearest.limit=$NEAREST_LIMIT"})
 inpaintkit eval --data "$data" --split val --size 64 --limit "$limit" --seed 0 \
   --methods "$methods" --masks center,pattern,random80,half,three_squares "${opts[@]}" \
-  --out "${OUT:-runs/eval-${domain}64}"
+  --out "${OUT:-runs/eval-${domain}64}" ${EXTRA:-}

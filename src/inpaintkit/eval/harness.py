@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.eval import report
+from inpaintkit.eval import report, resume
 from inpaintkit.eval.images import CROPS, load_eval_images
 from inpaintkit.eval.memory import PeakMemory
 
@@ -54,6 +55,7 @@ class EvalConfig:
     batch: int = 64  # images per call for the methods that batch (latent search, networks)
     aliases: dict[str, str] = field(default_factory=dict)  # label -> method name
     mask_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> options
+    resume: bool = False  # reuse the rows of an earlier run of the same setting in ``out``
 
 
 #: method kinds that take a batch run ``EvalConfig.batch`` images per call (their seconds are
@@ -116,11 +118,15 @@ def _fid(preds: list[np.ndarray], gts: list[np.ndarray]) -> float:
 def evaluate(cfg: EvalConfig) -> dict:
     """Run the evaluation described by ``cfg`` and write its outputs under ``cfg.out``.
 
+    ``per_image.csv`` is rewritten after every (mask, method) pair and the grid images' outputs
+    are kept under ``outputs/``, so with ``cfg.resume`` a later run in the same folder computes
+    only the (method, mask, image) rows that are missing (see :mod:`inpaintkit.eval.resume`).
+
     Returns:
         ``{"rows": per-image dicts, "summary": {mask: {method: {metric: (mean, std)}}},
-        "fid": {mask: {method: value}}, "files": [written paths]}``.
+        "fid": {mask: {method: value}}, "files": [written paths], "reused": rows reused}``.
     """
-    from inpaintkit.api import check_options, inpaint, inpaint_batch
+    from inpaintkit.api import check_options
     from inpaintkit.masks import make_mask
     from inpaintkit.registry import get_method
 
@@ -136,63 +142,151 @@ def evaluate(cfg: EvalConfig) -> dict:
     )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    done: dict[resume.RowKey, dict] = {}
+    if cfg.resume:
+        done = resume.load_previous(out, asdict(cfg), [name for name, _ in images])
+        if cfg.fid and done:
+            raise InpaintError(
+                "--fid needs every output of a method in memory; run it without --resume "
+                "(or with a new --out)"
+            )
+    else:  # a fresh run replaces an earlier one in this folder from the start
+        (out / "per_image.csv").unlink(missing_ok=True)
+        shutil.rmtree(out / "outputs", ignore_errors=True)
+    n_reused = len(done)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2, default=str))
     rows: list[dict] = []
     fids: dict[str, dict[str, float]] = {}
     grids: dict[str, list[tuple[str, list[np.ndarray]]]] = {}
-    total = len(infos) * len(cfg.masks) * len(images)
+    gts = [px for _, px in images]
+    n_grid = min(cfg.grid_rows, len(images))
+    total = sum(
+        (label, kind, i) not in done
+        for kind in cfg.masks
+        for label in labels
+        for i in range(len(images))
+    )
     bar = tqdm(total=total, desc="eval", unit="img", file=sys.stderr)
+    if n_reused:
+        bar.write(f"--resume: reusing {n_reused} rows of the earlier run in {out}", sys.stderr)
     for kind in cfg.masks:
         mopts = cfg.mask_options.get(kind, {})
         holes = [
             make_mask(kind, (cfg.size, cfg.size), seed=mask_seed(cfg.seed, i), **mopts)
             for i in range(len(images))
         ]
-        gts = [px for _, px in images]
-        n_grid = min(cfg.grid_rows, len(images))
         grids[kind] = [("input", [report.show_hole(gts[i], holes[i]) for i in range(n_grid)])]
         for label, info in zip(labels, infos, strict=True):
             bar.set_description(f"{kind}/{label}")
-            preds, method_rows = [], []
-            step = max(cfg.batch, 1) if info.kind in BATCHED_KINDS else 1
-            for lo in range(0, len(images), step):
-                idx = range(lo, min(lo + step, len(images)))
-                opts = cfg.options.get(label, {})
-                with PeakMemory() as pm:
-                    if step == 1:
-                        results = [
-                            inpaint(gts[lo], holes[lo], info.name, device=cfg.device, **opts)
-                        ]
-                    else:
-                        results = inpaint_batch(
-                            [gts[i] for i in idx], [holes[i] for i in idx], info.name,
-                            device=cfg.device, **opts,
-                        )  # fmt: skip
-                for i, res in zip(idx, results, strict=True):
-                    row = {
-                        "method": label,
-                        "mask": kind,
-                        "image": images[i][0],
-                        "index": i,
-                        "hole_fraction": float(holes[i].mean()),
-                        "seconds": res.seconds,
-                        "peak_mib": pm.peak_mib,
-                    }
-                    row.update(_metrics(res.pixels, gts[i], holes[i]))
-                    preds.append(res.pixels)
-                    method_rows.append(row)
-                bar.update(len(idx))
-            if use_lpips:
-                _add_lpips(method_rows, preds, gts, holes)
-            if cfg.fid and len(preds) > 1:
-                fids.setdefault(kind, {})[label] = _fid(preds, gts)
-            rows += method_rows
-            grids[kind].append((label, preds[:n_grid]))
+            todo = [i for i in range(len(images)) if (label, kind, i) not in done]
+            computed = _run_method(cfg, label, info, gts, holes, todo, bar)
+            for i, (row, _) in computed.items():
+                row.update({"mask": kind, "image": images[i][0]})
+            if use_lpips and computed:
+                _add_lpips(
+                    [r for r, _ in computed.values()],
+                    [px for _, px in computed.values()],
+                    [gts[i] for i in computed],
+                    [holes[i] for i in computed],
+                )
+            if cfg.fid and len(computed) > 1:
+                fids.setdefault(kind, {})[label] = _fid(
+                    [px for _, px in computed.values()], [gts[i] for i in computed]
+                )
+            rows += [computed[i][0] if i in computed else done.pop((label, kind, i))
+                     for i in range(len(images))]  # fmt: skip
+            grids[kind].append((label, _grid_outputs(cfg, label, info, kind, gts, holes, computed)))
+            report.write_csv(rows + list(done.values()), out / "per_image.csv")
         grids[kind].append(("ground truth", gts[:n_grid]))
     bar.close()
-    return _write_outputs(cfg, rows, fids, grids, out)
+    res = _write_outputs(cfg, rows, fids, grids, out, reused=n_reused)
+    res["reused"] = n_reused
+    return res
 
 
-def _write_outputs(cfg: EvalConfig, rows: list[dict], fids: dict, grids: dict, out: Path) -> dict:
+def _run_method(
+    cfg: EvalConfig,
+    label: str,
+    info: Any,
+    gts: list[np.ndarray],
+    holes: list[np.ndarray],
+    indices: list[int],
+    bar: tqdm | None,
+) -> dict[int, tuple[dict, np.ndarray]]:
+    """Inpaint images ``indices`` with one method; {index: (row with metrics, output pixels)}.
+
+    Batched kinds take ``cfg.batch`` images per call (their seconds are the call's time over
+    its size); the others one image per call. Rows lack ``mask``/``image`` (the caller adds
+    them) and LPIPS (computed over all of a pair's outputs at once).
+    """
+    from inpaintkit.api import inpaint, inpaint_batch
+
+    opts = cfg.options.get(label, {})
+    step = max(cfg.batch, 1) if info.kind in BATCHED_KINDS else 1
+    out: dict[int, tuple[dict, np.ndarray]] = {}
+    for lo in range(0, len(indices), step):
+        idx = indices[lo : lo + step]
+        with PeakMemory() as pm:
+            if step == 1:
+                i = idx[0]
+                results = [inpaint(gts[i], holes[i], info.name, device=cfg.device, **opts)]
+            else:
+                results = inpaint_batch(
+                    [gts[i] for i in idx], [holes[i] for i in idx], info.name,
+                    device=cfg.device, **opts,
+                )  # fmt: skip
+        for i, res in zip(idx, results, strict=True):
+            row = {
+                "method": label,
+                "mask": None,  # the caller's
+                "image": None,
+                "index": i,
+                "hole_fraction": float(holes[i].mean()),
+                "seconds": res.seconds,
+                "peak_mib": pm.peak_mib,
+            }
+            row.update(_metrics(res.pixels, gts[i], holes[i]))
+            out[i] = (row, res.pixels)
+        if bar is not None:
+            bar.update(len(idx))
+    return out
+
+
+def _grid_outputs(
+    cfg: EvalConfig,
+    label: str,
+    info: Any,
+    kind: str,
+    gts: list[np.ndarray],
+    holes: list[np.ndarray],
+    computed: dict[int, tuple[dict, np.ndarray]],
+) -> list[np.ndarray]:
+    """One grid column: the first images' outputs, from this run, the kept PNGs, or recomputed.
+
+    Recomputing happens only for a resumed pair whose earlier run kept no outputs (folders
+    written before outputs were kept); its fills then come from a new call (a latent search
+    starts from other random codes) while its row keeps the earlier numbers.
+    """
+    out = Path(cfg.out)
+    n_grid = min(cfg.grid_rows, len(gts))
+    col: list[np.ndarray | None] = []
+    for i in range(n_grid):
+        px = computed[i][1] if i in computed else resume.load_output(out, kind, label, i)
+        col.append(px)
+    missing = [i for i, px in enumerate(col) if px is None]
+    if missing:
+        again = _run_method(cfg, label, info, gts, holes, missing, None)
+        for i in missing:
+            col[i] = again[i][1]
+    for i in range(n_grid):
+        if i in computed or i in missing:
+            resume.save_output(out, kind, label, i, col[i])
+    return [px for px in col if px is not None]
+
+
+def _write_outputs(
+    cfg: EvalConfig, rows: list[dict], fids: dict, grids: dict, out: Path, *, reused: int = 0
+) -> dict:
     methods = list(cfg.methods)
     summary = report.summarize(rows, methods, cfg.masks)
     files = [report.write_csv(rows, out / "per_image.csv")]
@@ -215,8 +309,13 @@ def _write_outputs(cfg: EvalConfig, rows: list[dict], fids: dict, grids: dict, o
         " MSE on the 0..255 scale; l1/l2 in percent of the [0, 1] range; TV of the output in"
         " percent; LPIPS-VGG (lower is better); time is the method alone; peak memory is the"
         " resident-set growth during the call.",
-        "",
     ]
+    if reused:
+        md.append(
+            f"- resumed: {reused} of the {len(rows)} rows come from an earlier run of this "
+            "setting in this folder (`--resume`), on its machine and date"
+        )
+    md.append("")
     for kind in cfg.masks:
         cov = np.mean([r["hole_fraction"] for r in rows if r["mask"] == kind])
         shown = ", ".join(f"{k}={v}" for k, v in cfg.mask_options.get(kind, {}).items())
@@ -255,11 +354,15 @@ examples:
       --masks center,random80 --size 256 --limit 50 --out runs/eval-imagenet
   inpaintkit eval --data faces/ --crop celeba --size 64 --methods yeh2017,telea \\
       --masks center,pattern --opt yeh2017.model=celeba64 --opt yeh2017.iterations=300
-  inpaintkit eval --data housenumbers --split val --size 64 --limit 256 \
+  inpaintkit eval --data housenumbers --split val --size 64 --limit 256 \\
       --methods yeh2017,vitoria2019,telea --masks center,random80 --opt yeh2017.preset=fast
+  (the same command with --limit 780 --resume: only images 256..779 are computed)
 
 Outputs in --out: per_image.csv, summary.md (mean +- std per mask kind), summary.json,
-grid_<mask>.png (input | each method | ground truth), config.json.
+grid_<mask>.png (input | each method | ground truth), config.json, outputs/ (the grid images'
+fills). per_image.csv is rewritten after every (mask, method) pair: a killed run, or the same
+setting asked for more images (--limit), methods or masks, goes on with --resume and computes
+only the missing rows.
 """
 
 
@@ -317,6 +420,12 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=64,
         help="images per call for latent-search, retrieval and network methods (default 64)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the rows of an earlier run in --out (same data, size, seed and options; "
+        "more images, methods or masks allowed) and compute only the missing ones",
     )
     p.set_defaults(func=eval_command)
 
@@ -421,6 +530,7 @@ def eval_command(args: argparse.Namespace) -> int:
         device=args.device,
         batch=args.batch,
         mask_options=parse_mask_options(masks, args.mask_opt),
+        resume=args.resume,
     )
     res = evaluate(cfg)
     print((Path(cfg.out) / "summary.md").read_text())
