@@ -348,7 +348,7 @@ def test_no_model_installed_is_a_clear_error(
         ce_method.context_encoder(x, m, model=str(tmp_path / "nope.safetensors"))
 
 
-@pytest.mark.parametrize("kind", ["center", "thick"])
+@pytest.mark.parametrize("kind", ["center", "medium", "thick"])
 def test_bundled_model_fills_a_real_photo(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
