@@ -1,6 +1,6 @@
 """Summarise the latent-search evaluations (scripts/eval_latent.sh) against the classical methods.
 
-    python scripts/latent_table.py [--cards]
+    python scripts/latent_table.py [--cards] [--docs DOMAIN]
 
 Reads runs/eval-<domain>64/summary.json for celeba, cars and housenumbers, plus any
 runs/eval-<domain>64-<suffix>/summary.json on the same images (e.g. ``-vitoria``: a method
@@ -8,7 +8,8 @@ evaluated later, by ``OUT=... METHODS=vitoria2019 bash scripts/eval_latent.sh``)
 per domain and mask, each latent-search method's PSNR / SSIM / LPIPS next to the best classical
 method on each metric and the margin (positive = the latent method better), then vitoria2019
 against yeh2017. With ``--cards`` the means are also written into the bundled models' cards
-(``metrics``).
+(``metrics``). ``--docs DOMAIN`` prints instead the table of docs/latent_search.md for that
+domain: every method per mask, best first by PSNR, the best value of each column in bold.
 """
 
 from __future__ import annotations
@@ -74,6 +75,40 @@ def versus_rows(summary: dict, a: str, b: str) -> list[str]:
     return rows
 
 
+MASK_TITLES = {
+    "center": "center (25%)",
+    "pattern": "pattern (~25%)",
+    "random80": "random 80%",
+    "half": "half (50%)",
+    "three_squares": "three squares (Vitoria)",
+}
+DOCS_COLUMNS = (("psnr", ".2f", True), ("psnr_hole", ".2f", True), ("ssim", ".3f", True),
+                ("lpips", ".3f", False))  # fmt: skip
+
+
+def docs_table(summary: dict) -> list[str]:
+    """The docs table: | mask | method | PSNR | PSNR hole | SSIM | LPIPS | s / image |."""
+    lines = ["| mask | method | PSNR dB | PSNR hole | SSIM | LPIPS | s / image |"]
+    lines.append("|---|---|---|---|---|---|---|")
+    for mask, by in summary.items():
+        best = {}
+        for key, fmt, higher in DOCS_COLUMNS:
+            vals = [f"{v[key]:{fmt}}" for v in by.values() if v.get(key) is not None]
+            best[key] = (max if higher else min)(vals, key=float) if vals else None
+        order = sorted(by, key=lambda m: -by[m]["psnr"])
+        for i, method in enumerate(order):
+            v = by[method]
+            cells = [MASK_TITLES.get(mask, mask) if i == 0 else ""]
+            cells.append(f"**{method}**" if i == 0 else method)
+            for key, fmt, _ in DOCS_COLUMNS:
+                text = f"{v[key]:{fmt}}" if v.get(key) is not None else "n/a"
+                cells.append(f"**{text}**" if text == best[key] else text)
+            sec = v["seconds"]
+            cells.append(f"{sec:.3f}" if sec < 0.01 else f"{sec:.2f}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_card(domain: str, method: str, summary: dict, n: int) -> None:
     """Put ``method``'s means per mask into its bundled card, if that model is bundled."""
     card = ROOT / "src" / "inpaintkit" / "weights" / f"{method}_{domain}64.json"
@@ -93,7 +128,14 @@ def write_card(domain: str, method: str, summary: dict, n: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cards", action="store_true", help="write the means into the model cards")
+    p.add_argument("--docs", choices=DOMAINS, help="print the docs table of one domain")
     args = p.parse_args()
+    if args.docs:
+        summary = load_summary(args.docs)
+        if summary is None:
+            raise SystemExit(f"runs/eval-{args.docs}64/summary.json missing")
+        print("\n".join(docs_table(summary)))
+        return
     for domain in DOMAINS:
         summary = load_summary(domain)
         if summary is None:
