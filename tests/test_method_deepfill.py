@@ -112,6 +112,26 @@ def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.Mo
     assert err < 0.6 * mean_fill, (err, mean_fill)  # far better than the mean colour
 
 
+def test_default_model_when_several_are_installed(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from inpaintkit.weights import resolve_model
+
+    monkeypatch.setattr("inpaintkit.weights.bundled_dir", lambda: tmp_path / "none")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))
+    for name in ("deepfill_faces32", "deepfill_other32"):
+        for ext in (".safetensors", ".json"):
+            shutil.copy(model_file.with_suffix(ext), tmp_path / f"{name}{ext}")
+    with pytest.raises(InpaintError, match=r"several models are installed \(faces32, other32\)"):
+        resolve_model("deepfill", None)  # no natural128 among them: the user must choose
+    for ext in (".safetensors", ".json"):
+        shutil.copy(model_file.with_suffix(ext), tmp_path / f"deepfill_natural128{ext}")
+    assert resolve_model("deepfill", None) == tmp_path / "deepfill_natural128.safetensors"
+    assert resolve_model("deepfill", "faces32") == tmp_path / "deepfill_faces32.safetensors"
+
+
 def test_hole_content_never_leaks_into_the_fill(model_file: Path) -> None:
     G = DeepFillGenerator(DeepFillConfig(cnum=4, critic_cnum=4, local_size=16, global_size=32))
     x = torch.rand(1, 3, 40, 48) * 2 - 1

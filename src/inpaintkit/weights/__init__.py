@@ -42,6 +42,9 @@ ARCH_METHOD: dict[str, str] = {
     "context_encoder": "context_encoder",
     "song": "song2018",
 }
+#: method -> the model used when several are installed and the caller names none: the
+#: general-purpose one (``deepfill``: natural photos, not faces).
+DEFAULT_MODEL: dict[str, str] = {"deepfill": "natural128"}
 #: method -> architecture registry name.
 METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
 #: architecture registry name -> (module, config dataclass) that builds it from a card.
@@ -55,6 +58,7 @@ ARCH_CONFIG: dict[str, tuple[str, str]] = {
 
 __all__ = [
     "ARCH_METHOD",
+    "DEFAULT_MODEL",
     "METHOD_ARCH",
     "ModelFile",
     "bundled_dir",
@@ -153,7 +157,9 @@ def _install_hint(method: str) -> str:
 def resolve_model(method: str, model: str | None) -> Path:
     """The model file a method should load: ``model`` is a domain, a full name, a path or None.
 
-    None picks the only installed model. Errors name the installed models and how to get one.
+    None picks the only installed model, or, when several are, the method's
+    :data:`DEFAULT_MODEL` if that one is installed. Errors name the installed models and how to
+    get one.
 
     Raises:
         InpaintError: nothing installed, unknown domain, several installed and none named, or a
@@ -170,6 +176,8 @@ def resolve_model(method: str, model: str | None) -> Path:
     if model is None:
         if len(installed) == 1:
             model = installed[0]
+        elif DEFAULT_MODEL.get(method) in installed:
+            model = DEFAULT_MODEL[method]
         elif not installed:
             raise InpaintError(
                 f"{method} needs a trained model and none is installed; {_install_hint(method)}"
