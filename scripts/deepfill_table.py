@@ -1,6 +1,7 @@
 """Tables of the DeepFill evaluation (scripts/eval_deepfill.sh): learned vs classical methods.
 
     python scripts/deepfill_table.py [--card deepfill_natural128]
+    python scripts/deepfill_table.py --faces [--card deepfill_celeba128]
 
 Reads runs/eval_deepfill_{classical,learned,ce,ce_<kind>}_{imagenet,dtd}/summary.json and
 prints one Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative
@@ -8,6 +9,8 @@ errors), PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then e
 method's margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned
 better).
 With ``--card NAME`` deepfill's means are written into that bundled model's card.
+``--faces`` prints the CelebA tables instead, from the one folder of ``eval_deepfill.sh faces``
+(runs/eval_deepfill_faces_celeba: learned and classical methods together).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ COLUMNS = (  # key, header, higher is better, format
     ("seconds", "s / image", False, ".3f"),
 )
 MARGINS = (("l1_hole", False), ("psnr", True), ("ssim", True), ("lpips", False))
+CLASSICAL = ("telea", "ns", "biharmonic", "patchmatch")
 
 
 def load(dataset: str) -> tuple[dict, dict]:
@@ -47,6 +51,16 @@ def load(dataset: str) -> tuple[dict, dict]:
                 merged.setdefault(mask, {})[method] = values
                 group[method] = "classical" if which == "classical" else "learned"
     return merged, group
+
+
+def load_faces() -> tuple[dict, dict]:
+    """(summary by mask and method, groups) of runs/eval_deepfill_faces_celeba."""
+    path = ROOT / "runs" / "eval_deepfill_faces_celeba" / "summary.json"
+    if not path.exists():
+        return {}, {}
+    summary = json.loads(path.read_text())["summary"]
+    methods = {m for by_method in summary.values() for m in by_method}
+    return summary, {m: "classical" if m in CLASSICAL else "learned" for m in methods}
 
 
 def table(by_method: dict) -> list[str]:
@@ -97,16 +111,20 @@ def write_card_metrics(name: str, metrics: dict) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--card", help="bundled deepfill model whose card gets the metrics")
+    p.add_argument("--faces", action="store_true", help="CelebA tables (eval_deepfill.sh faces)")
     args = p.parse_args()
     metrics: dict[str, dict] = {"eval": "scripts/eval_deepfill.sh classical && ... learned"}
-    for dataset in DATASETS:
-        summary, group = load(dataset)
+    if args.faces:
+        metrics["eval"] = "scripts/eval_deepfill.sh faces"
+    for dataset in ("celeba",) if args.faces else DATASETS:
+        summary, group = load_faces() if args.faces else load(dataset)
         if not summary:
             print(f"(no runs for {dataset})\n")
             continue
         for mask, by_method in summary.items():
             n = int(next(iter(by_method.values()))["n"])
-            print(f"### {dataset} val, mask `{mask}` ({n} images, 256x256)\n")
+            size = 128 if args.faces else 256
+            print(f"### {dataset} val, mask `{mask}` ({n} images, {size}x{size})\n")
             print("\n".join(table(by_method)) + "\n")
             print("\n".join(margins(by_method, group)) + "\n")
             if "deepfill" in by_method:

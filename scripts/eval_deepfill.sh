@@ -5,6 +5,10 @@
 #   bash scripts/eval_deepfill.sh learned     # deepfill and its no-attention baseline
 #   bash scripts/eval_deepfill.sh ce          # context_encoder (its model knows one mask kind:
 #                                             # CE_MASKS, default center)
+#   bash scripts/eval_deepfill.sh faces       # CelebA val at 128x128 (DCGAN's 108 px crop):
+#                                             # deepfill (FACES, default celeba128), the natural
+#                                             # model on faces (NATURAL, default natural128) and
+#                                             # the classical methods; LIMIT_FACES (300) faces
 # LIMIT (default 50) images per dataset; SHARED (default ../shared) holds the datasets; METHODS
 # replaces the learned list; BASELINE is the baseline's model (a domain or a .safetensors path);
 # EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE); SUFFIX is appended to
@@ -27,7 +31,13 @@ case "$which" in
     opts=(--opt "baseline.model=${BASELINE:-natural128-baseline}")
     for o in ${EXTRA_OPTS:-}; do opts+=(--opt "$o"); done ;;
   ce) methods="context_encoder"; opts=(--opt "context_encoder.model=${CE_MODEL:-natural128_center}") ;;
-  *) echo "usage: $0 classical|learned|ce" >&2; exit 2 ;;
+  faces)
+    exec inpaintkit eval --data "celeba:$SHARED/datasets/celeba/align_178x218/val" --split val \
+      --size 128 --limit "${LIMIT_FACES:-300}" --seed 0 --masks center,medium,thick \
+      --methods deepfill,natural=deepfill,telea,ns,biharmonic,patchmatch \
+      --opt "deepfill.model=${FACES:-celeba128}" --opt "natural.model=${NATURAL:-natural128}" \
+      --out "runs/eval_deepfill_faces_celeba" ;;
+  *) echo "usage: $0 classical|learned|ce|faces" >&2; exit 2 ;;
 esac
 masks="center,medium,thick"
 [ "$which" = ce ] && masks="${CE_MASKS:-center}"

@@ -112,6 +112,30 @@ def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.Mo
     assert err < 0.6 * mean_fill, (err, mean_fill)  # far better than the mean colour
 
 
+def test_bundled_faces_model_fills_a_face(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+    from skimage import data
+
+    from inpaintkit.weights import bundled_dir
+
+    if not (bundled_dir() / "deepfill_celeba128.safetensors").is_file():
+        pytest.skip("no bundled deepfill faces model")
+    monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled models
+    face = data.astronaut()[40:180, 140:280]  # the astronaut's face, 140 x 140
+    pixels = np.asarray(Image.fromarray(face).resize((128, 128), Image.Resampling.LANCZOS))
+    hole = _hole(128, 128, (44, 84, 44, 84))  # eyes and nose
+    res = inpaintkit.inpaint(pixels, hole, "deepfill", model="celeba128")
+    assert res.extras["model"].endswith("deepfill_celeba128.safetensors")
+    assert np.array_equal(res.pixels[~hole], pixels[~hole])
+    err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
+    mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()
+    # 0.57 here: the face is not framed as CelebA's aligned crops are, and on it the natural
+    # model is better (0.45); on CelebA val the faces model wins (docs/deepfill.md)
+    assert err < 0.65 * mean_fill, (err, mean_fill)  # well below the mean colour's error
+    default = inpaintkit.inpaint(pixels, hole, "deepfill")  # the natural model, not this one
+    assert default.extras["model"].endswith("deepfill_natural128.safetensors")
+
+
 def test_default_model_when_several_are_installed(
     model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
