@@ -169,6 +169,30 @@ def test_hole_content_never_leaks_into_the_fill(model_file: Path) -> None:
     assert notes and "scale" in notes[0]  # a 24 px hole for a model trained on 16 px holes
 
 
+def test_refine_runs_the_refinement_again_at_full_resolution() -> None:
+    torch.manual_seed(1)
+    G = DeepFillGenerator(DeepFillConfig(cnum=4, critic_cnum=4, local_size=16, global_size=32))
+    G.eval()
+    x = torch.rand(1, 3, 48, 48) * 2 - 1
+    m = torch.zeros(1, 1, 48, 48)
+    m[..., 12:36, 12:36] = 1  # 12 px deep, the model's holes 8: scaled to 2/3
+    plain, _, _ = deepfill_fill(G, x, m, train_size=32, strategy="downscale")
+    refined, att, _ = deepfill_fill(G, x, m, train_size=32, strategy="downscale", refine=True)
+    # the refinement network run once more on the upsampled fill, at 48 x 48
+    with torch.no_grad():
+        again, _ = G.refine(torch.where(m > 0.5, plain, x * (1 - m)), m)
+    torch.testing.assert_close(refined * m, again * m, atol=1e-5, rtol=1e-5)
+    assert torch.equal(refined * (1 - m), x * (1 - m))  # known pixels untouched
+    assert not torch.allclose(refined, plain)
+    assert (att[..., 12:36, 12:36] < 1).any() and (att * (1 - m) == (1 - m)).all()
+    # a hole the model can fill at full scale: nothing to refine, bit-identical
+    small = torch.zeros(1, 1, 48, 48)
+    small[..., 20:26, 20:26] = 1
+    a, _, _ = deepfill_fill(G, x, small, train_size=32)
+    b, _, _ = deepfill_fill(G, x, small, train_size=32, refine=True)
+    assert torch.equal(a, b)
+
+
 def test_batch_geometries_equal_one_by_one(model_file: Path) -> None:
     G = DeepFillGenerator(DeepFillConfig(cnum=4, critic_cnum=4, local_size=16, global_size=32))
     G.eval()

@@ -120,3 +120,47 @@ def test_reconstruction_only_training_lowers_the_l1(tmp_path: Path) -> None:
 def test_bad_config_raises(kw: dict, match: str) -> None:
     with pytest.raises(InpaintError, match=match):
         DeepFillTrainConfig(**kw).validate()
+
+
+def test_spread_head_scores_an_upsampled_feature_map_the_same() -> None:
+    from inpaintkit.train.grow import spread_head
+
+    torch.manual_seed(0)
+    w = torch.randn(1, 5 * 3 * 3)
+    h = torch.randn(2, 5, 3, 3)
+    up = h.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # (2, 5, 6, 6)
+    torch.testing.assert_close(up.flatten(1) @ spread_head(w, 5).T, h.flatten(1) @ w.T)
+    with pytest.raises(InpaintError, match="critic head"):
+        spread_head(torch.randn(1, 7), 5)
+
+
+def test_a_grown_checkpoint_resumes_at_twice_the_crop_size(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from inpaintkit.train.grow import grow_deepfill_checkpoint
+
+    small = tmp_path / "small"
+    _trainer(small, loop={"steps": 2, "sample_every": 0}).run()
+    src = small / "checkpoints/step_000002"
+    big = tmp_path / "big"
+    grown = grow_deepfill_checkpoint(src, big / "checkpoints/step_000002")
+    assert {k: v[1] // v[0] for k, v in grown.items()} == {
+        "global.head.weight": 4, "local.head.weight": 4,
+    }  # fmt: skip
+    a = load_file(str(src / "models.safetensors"))
+    b = load_file(str(big / "checkpoints/step_000002/models.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("G."))  # generator unchanged
+    with pytest.raises(InpaintError, match="exists"):
+        grow_deepfill_checkpoint(src, big / "checkpoints/step_000002")
+    # resume at 64 px: the grown critics fit, training goes on from step 2
+    r = get_recipe("deepfill")
+    sets = {"loop": {**FAST, "steps": 3, "sample_every": 0}, "recipe": {**TINY, "image_size": 64}}
+    loop_cfg, cfg = resolve(r.config_cls, sets=sets, loop_defaults=r.loop_defaults)
+    data = TensorDataset(torch.rand(4, 3, 64, 64) * 2 - 1)
+    Trainer(r, data, loop=loop_cfg, cfg=cfg, out_dir=big, resume=big).run()
+    with (big / "log.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [3] and np.isfinite(float(rows[0]["G_loss"]))
+    # without growing, the 32 px checkpoint does not fit the 64 px critics
+    with pytest.raises(InpaintError, match="does not fit"):
+        Trainer(r, data, loop=loop_cfg, cfg=cfg, out_dir=tmp_path / "c", resume=src)

@@ -69,6 +69,8 @@ def run_windows(
     win: Window,
     *,
     precision: str = "fp32",
+    refine: bool = False,
+    max_pixels: int = 1024 * 1024,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Fill one window geometry for a batch of images.
 
@@ -77,6 +79,10 @@ def run_windows(
         x: (B, 3, H, W) in [-1, 1]; m: (B, 1, H, W) 1 = hole (full images).
         win: the crop and scale to use.
         precision: ``fp32`` or ``bf16`` (autocast + channels-last).
+        refine: when the window ran below full scale, upsample its fill and run the refinement
+            network once more at the window's resolution (capped at ``max_pixels``), so the
+            attention copies full-resolution patches (downscale-then-refine).
+        max_pixels: most pixels of the refinement pass.
 
     Returns:
         ``fill`` (B, 3, h, w) for the window at the image's resolution, and ``attention``
@@ -91,13 +97,42 @@ def run_windows(
     with torch.no_grad(), _autocast(precision, x.device):
         out = G(xn, mn)
     fine = out.fine.float()[..., : net[0], : net[1]]
-    fill = _resize(fine, size, smooth=True).clamp(-1, 1)
+    fill, offsets = _resize(fine, size, smooth=True).clamp(-1, 1), out.offsets
+    if refine and net != size:
+        fill, offsets, net = _refine_pass(G, xs, ms, fill, max_pixels, precision)
     attention = None
-    if out.offsets is not None:
-        colours = flow_to_color(out.offsets)  # (B, 3, H8 / 8, W8 / 8) uint8
+    if offsets is not None:
+        colours = flow_to_color(offsets)  # (B, 3, H8 / 8, W8 / 8) uint8
         colours = F.interpolate(colours.float(), scale_factor=MULTIPLE, mode="nearest")
         attention = _resize(colours[..., : net[0], : net[1]], size, smooth=False).to(torch.uint8)
     return fill, attention
+
+
+def _refine_pass(
+    G: torch.nn.Module,
+    xs: torch.Tensor,
+    ms: torch.Tensor,
+    fill: torch.Tensor,
+    max_pixels: int,
+    precision: str,
+) -> tuple[torch.Tensor, torch.Tensor | None, tuple[int, int]]:
+    """Refine an upsampled fill at the window's resolution (at most ``max_pixels``).
+
+    xs (b, 3, h, w) hole zeroed, ms (b, 1, h, w), fill (b, 3, h, w) -> the refined fill
+    (b, 3, h, w), the refinement's attention offsets (b, 2, h'/8, w'/8) or None, and (h', w')
+    the size it ran at.
+    """
+    h, w = xs.shape[-2:]
+    s = min(1.0, (max_pixels / (h * w)) ** 0.5)
+    size = (max(MULTIPLE, round(h * s)), max(MULTIPLE, round(w * s)))
+    composed = torch.where(ms > 0.5, fill, xs)
+    xn, mn = _pad8(_resize(composed, size, smooth=True), _shrink_mask(ms, size))
+    if precision == "bf16":
+        xn, mn = (t.contiguous(memory_format=torch.channels_last) for t in (xn, mn))
+    with torch.no_grad(), _autocast(precision, xs.device):
+        fine, offsets = G.refine(xn, mn.to(xn.dtype))
+    fine = fine.float()[..., : size[0], : size[1]]
+    return _resize(fine, (h, w), smooth=True).clamp(-1, 1), offsets, size
 
 
 def deepfill_fill(
@@ -110,6 +145,7 @@ def deepfill_fill(
     context: float = 2.0,
     max_pixels: int = 1024 * 1024,
     precision: str = "fp32",
+    refine: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """Fill every hole of a batch: plan windows per image, run equal geometries together.
 
@@ -118,6 +154,7 @@ def deepfill_fill(
         image: (B, 3, H, W) in [-1, 1]; mask: (B, 1, H, W) 1 = hole.
         train_size, strategy, context, max_pixels: see :func:`plan_windows`.
         precision: ``fp32`` or ``bf16``.
+        refine: downscale-then-refine (see :func:`run_windows`).
 
     Returns:
         ``out`` (B, 3, H, W) with the fills in the holes (the input elsewhere), ``attention``
@@ -138,7 +175,10 @@ def deepfill_fill(
     scales = set()
     for win, idx in by_geometry.items():
         sel = torch.tensor(idx, device=image.device)
-        fill, att = run_windows(G, image[sel], mask[sel], win, precision=precision)
+        fill, att = run_windows(
+            G, image[sel], mask[sel], win, precision=precision, refine=refine,
+            max_pixels=max_pixels,
+        )  # fmt: skip
         region = (slice(None), slice(None), slice(win.y0, win.y1), slice(win.x0, win.x1))
         hole_w = mask[sel][region] > 0.5  # (b, 1, h, w)
         out[sel] = _put(out[sel], region, torch.where(hole_w, fill, out[sel][region]))
@@ -179,6 +219,7 @@ def deepfill(
     context: float = 2.0,
     max_pixels: int = 1024 * 1024,
     precision: str = "fp32",
+    refine: bool = False,
     device: str = "cpu",
 ) -> MethodResult:
     """DeepFill v1. image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
@@ -187,6 +228,8 @@ def deepfill(
     size), ``full`` (the whole image at full size), ``crop`` (windows, never scaled) or
     ``downscale`` (the whole image, scaled). ``context``: window side / hole extent.
     ``max_pixels``: most pixels the network sees per window. ``precision``: fp32 or bf16.
+    ``refine``: after a window ran below full scale, run the refinement network once more on
+    the upsampled fill at full resolution (sharper, lower LPIPS, slightly lower PSNR).
     """
     path = resolve_model("deepfill", model)
     G, cfg = load_network("deepfill", path, device)
@@ -195,7 +238,7 @@ def deepfill(
         G = G.to(memory_format=torch.channels_last)
     out, attention, notes = deepfill_fill(
         G, image.to(dev), mask.to(dev), train_size=cfg.global_size, strategy=strategy,
-        context=context, max_pixels=max_pixels, precision=precision,
+        context=context, max_pixels=max_pixels, precision=precision, refine=refine,
     )  # fmt: skip
     extras: dict[str, Any] = {"model": str(path)}
     if cfg.attention:

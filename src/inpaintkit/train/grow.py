@@ -1,0 +1,85 @@
+"""Grow a DeepFill training checkpoint to twice its crop size (progressive training).
+
+The generator is fully convolutional and carries over unchanged. Each WGAN critic ends in a
+dense layer over its last (C, S/16, S/16) feature map, which doubles in side: every weight is
+spread over the 2x2 cells that now cover its old cell and divided by 4, so a critic whose last
+feature map is the nearest-upsampled old one gives the same score (:func:`spread_head`). Adam's
+moments of those weights are spread the same way (``exp_avg`` / 4, ``exp_avg_sq`` / 16).
+Everything else (the other weights and Adam states, the RNG, the step counts) is copied.
+
+    python scripts/grow_deepfill.py runs/a/checkpoints/step_006655 runs/b/checkpoints/step_006655
+    inpaintkit train deepfill --resume runs/b --out runs/b --set recipe.image_size=256 ...
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from inpaintkit.errors import InpaintError
+
+CRITICS = ("global", "local")  # the deepfill recipe's critic networks in a checkpoint
+
+
+def spread_head(w: torch.Tensor, channels: int, divide: float = 4.0) -> torch.Tensor:
+    """(1, C * s * s) dense weights -> (1, C * 2s * 2s): each over its 2x2 cells, / ``divide``."""
+    s = round((w.shape[1] // channels) ** 0.5)
+    if w.dim() != 2 or channels * s * s != w.shape[1]:
+        raise InpaintError(
+            f"a critic head of shape {tuple(w.shape)} is not (1, {channels} x s x s)"
+        )
+    g = w.reshape(w.shape[0], channels, s, s)
+    g = g.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+    return (g / divide).reshape(w.shape[0], -1).contiguous()
+
+
+def grow_deepfill_checkpoint(src: str | Path, dst: str | Path) -> dict[str, tuple[int, int]]:
+    """Write ``dst``, the checkpoint ``src`` with critics for twice the crop size.
+
+    Args:
+        src: a ``deepfill`` checkpoint folder (``step_NNNNNN``).
+        dst: the new checkpoint folder (must not exist).
+
+    Returns:
+        {critic head: (old inputs, new inputs)}.
+
+    Raises:
+        InpaintError: ``dst`` exists, or ``src`` is not a deepfill checkpoint.
+    """
+    src, dst = Path(src), Path(dst)
+    if dst.exists():
+        raise InpaintError(f"{str(dst)!r} already exists")
+    state = json.loads((src / "state.json").read_text(encoding="utf-8"))
+    if state.get("recipe") != "deepfill":
+        raise InpaintError(f"{str(src)!r} is a {state.get('recipe')!r} checkpoint, not deepfill")
+    models = load_file(str(src / "models.safetensors"))
+    optim = load_file(str(src / "optim.safetensors"))
+    widths: dict[int, int] = {}  # old head inputs -> channels
+    grown: dict[str, tuple[int, int]] = {}
+    for net in CRITICS:
+        convs = [k for k in models if k.startswith(f"{net}.features.") and k.endswith(".weight")]
+        last = max(convs, key=lambda k: int(k.split(".")[2]))
+        channels = int(models[last].shape[0])
+        head = f"{net}.head.weight"
+        old = int(models[head].shape[1])
+        models[head] = spread_head(models[head], channels)
+        widths[old] = channels
+        grown[head] = (old, int(models[head].shape[1]))
+    if len(widths) != len(CRITICS):
+        raise InpaintError("the critic heads have the same width: cannot tell their Adam states")
+    for key, t in list(optim.items()):  # the heads' Adam moments: (1, old inputs)
+        if key.startswith("D.") and t.dim() == 2 and t.shape[0] == 1 and t.shape[1] in widths:
+            divide = 16.0 if key.endswith("exp_avg_sq") else 4.0
+            optim[key] = spread_head(t, widths[t.shape[1]], divide)
+    dst.mkdir(parents=True)
+    save_file(models, str(dst / "models.safetensors"))
+    save_file(optim, str(dst / "optim.safetensors"))
+    for name in ("optim.json", "rng.safetensors"):
+        shutil.copy2(src / name, dst / name)
+    state["grown_from"] = str(src)
+    (dst / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    return grown
