@@ -3,7 +3,8 @@
     python scripts/deepfill_table.py [--card deepfill_natural128]
     python scripts/deepfill_table.py --faces [--card deepfill_celeba128]
 
-Reads runs/eval_deepfill_{classical,learned,ce,ce_<kind>}_{imagenet,dtd}/summary.json and
+Reads runs/eval_deepfill_{classical,learned,grow256,ce,ce_<kind>}_{imagenet,dtd}/summary.json
+(grow256: the session-8 runs of runs/queue21.sh, `grow256` and `full128`) and
 prints one Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative
 errors), PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned
 method's margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned
@@ -42,7 +43,7 @@ def load(dataset: str) -> tuple[dict, dict]:
     # ce_<kind>: a Context Encoder trained for that mask kind (SUFFIX=_<kind> in eval_deepfill.sh)
     ce_kinds = sorted(p.name[len("eval_deepfill_") : -len(dataset) - 1]
                       for p in (ROOT / "runs").glob(f"eval_deepfill_ce_*_{dataset}"))  # fmt: skip
-    for which in ("learned", "ce", *ce_kinds, "classical"):
+    for which in ("learned", "grow256", "ce", *ce_kinds, "classical"):
         path = ROOT / "runs" / f"eval_deepfill_{which}_{dataset}" / "summary.json"
         if not path.exists():
             continue

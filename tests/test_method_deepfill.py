@@ -40,9 +40,17 @@ def test_windows_around_a_small_hole_keep_its_scale() -> None:
 
 
 def test_a_big_hole_is_scaled_to_the_training_hole_size() -> None:
+    # training boxes of 128 are 64 deep
     (w,) = plan_windows(_hole(1024, 1024, (300, 556, 200, 456)), train_size=256)
     assert w.size == (512, 512) and w.scale == pytest.approx(0.5)  # 256 hole -> 128
     assert w.net_size == (256, 256)
+    # depth_ratio 2: holes up to 2 x 64 deep keep full scale, deeper ones go to 128 deep
+    (w,) = plan_windows(_hole(1024, 1024, (300, 556, 200, 456)), train_size=256, depth_ratio=2)
+    assert w.size == (512, 512) and w.scale == 1.0  # 256 hole, 128 deep
+    (w,) = plan_windows(_hole(1024, 1024, (200, 712, 200, 712)), train_size=256, depth_ratio=2)
+    assert w.scale == pytest.approx(0.5)  # 512 hole, 256 deep -> 128
+    with pytest.raises(InpaintError, match="depth_ratio"):
+        plan_windows(_hole(64, 64, (8, 16, 8, 16)), train_size=64, depth_ratio=0)
 
 
 def test_a_long_thin_stroke_keeps_full_resolution() -> None:
@@ -163,8 +171,8 @@ def test_hole_content_never_leaks_into_the_fill(model_file: Path) -> None:
     m[..., 10:30, 12:36] = 1
     y = x.clone()
     y[..., 10:30, 12:36] = -x[..., 10:30, 12:36]
-    a, _, _ = deepfill_fill(G.eval(), x, m, train_size=32)
-    b, _, notes = deepfill_fill(G.eval(), y, m, train_size=32)
+    a, _, _ = deepfill_fill(G.eval(), x, m, train_size=32, depth_ratio=1)
+    b, _, notes = deepfill_fill(G.eval(), y, m, train_size=32, depth_ratio=1)
     torch.testing.assert_close(a * m, b * m)
     assert notes and "scale" in notes[0]  # a 24 px hole for a model trained on 16 px holes
 
@@ -176,8 +184,9 @@ def test_refine_runs_the_refinement_again_at_full_resolution() -> None:
     x = torch.rand(1, 3, 48, 48) * 2 - 1
     m = torch.zeros(1, 1, 48, 48)
     m[..., 12:36, 12:36] = 1  # 12 px deep, the model's holes 8: scaled to 2/3
-    plain, _, _ = deepfill_fill(G, x, m, train_size=32, strategy="downscale")
-    refined, att, _ = deepfill_fill(G, x, m, train_size=32, strategy="downscale", refine=True)
+    kw = {"train_size": 32, "strategy": "downscale", "depth_ratio": 1.0}
+    plain, _, _ = deepfill_fill(G, x, m, **kw)
+    refined, att, _ = deepfill_fill(G, x, m, refine=True, **kw)
     # the refinement network run once more on the upsampled fill, at 48 x 48
     with torch.no_grad():
         again, _ = G.refine(torch.where(m > 0.5, plain, x * (1 - m)), m)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.windows import MULTIPLE, Window, plan_windows
+from inpaintkit.methods.windows import DEPTH_RATIO, MULTIPLE, Window, plan_windows
 from inpaintkit.nn.contextual_attention import flow_to_color
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_network, resolve_model
@@ -146,13 +146,14 @@ def deepfill_fill(
     max_pixels: int = 1024 * 1024,
     precision: str = "fp32",
     refine: bool = False,
+    depth_ratio: float = DEPTH_RATIO,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """Fill every hole of a batch: plan windows per image, run equal geometries together.
 
     Args:
         G: the generator (eval mode, on ``image``'s device).
         image: (B, 3, H, W) in [-1, 1]; mask: (B, 1, H, W) 1 = hole.
-        train_size, strategy, context, max_pixels: see :func:`plan_windows`.
+        train_size, strategy, context, max_pixels, depth_ratio: see :func:`plan_windows`.
         precision: ``fp32`` or ``bf16``.
         refine: downscale-then-refine (see :func:`run_windows`).
 
@@ -167,7 +168,7 @@ def deepfill_fill(
         if hole[i].any():
             for w in plan_windows(
                 hole[i], train_size=train_size, strategy=strategy, context=context,
-                max_pixels=max_pixels,
+                max_pixels=max_pixels, depth_ratio=depth_ratio,
             ):  # fmt: skip
                 by_geometry[w].append(i)
     out = image.clone()
@@ -220,6 +221,7 @@ def deepfill(
     max_pixels: int = 1024 * 1024,
     precision: str = "fp32",
     refine: bool = False,
+    depth_ratio: float = DEPTH_RATIO,
     device: str = "cpu",
 ) -> MethodResult:
     """DeepFill v1. image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
@@ -228,6 +230,8 @@ def deepfill(
     size), ``full`` (the whole image at full size), ``crop`` (windows, never scaled) or
     ``downscale`` (the whole image, scaled). ``context``: window side / hole extent.
     ``max_pixels``: most pixels the network sees per window. ``precision``: fp32 or bf16.
+    ``depth_ratio``: holes up to this many times deeper than the training boxes are filled at
+    full scale (``auto``, ``downscale``); deeper ones are scaled down.
     ``refine``: after a window ran below full scale, run the refinement network once more on
     the upsampled fill at full resolution (sharper, lower LPIPS, slightly lower PSNR).
     """
@@ -239,6 +243,7 @@ def deepfill(
     out, attention, notes = deepfill_fill(
         G, image.to(dev), mask.to(dev), train_size=cfg.global_size, strategy=strategy,
         context=context, max_pixels=max_pixels, precision=precision, refine=refine,
+        depth_ratio=depth_ratio,
     )  # fmt: skip
     extras: dict[str, Any] = {"model": str(path)}
     if cfg.attention:
