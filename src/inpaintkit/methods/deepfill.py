@@ -55,6 +55,16 @@ def _pad8(x: torch.Tensor, m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     return F.pad(x, (0, pw, 0, ph), mode=mode), F.pad(m, (0, pw, 0, ph))
 
 
+def _net_input(
+    x: torch.Tensor, m: torch.Tensor, size: tuple[int, int], precision: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(b, 3, h, w), (b, 1, h, w) -> both resized to ``size`` and padded to multiples of 8."""
+    xn, mn = _pad8(_resize(x, size, smooth=True), _shrink_mask(m, size))
+    if precision == "bf16":
+        xn, mn = (t.contiguous(memory_format=torch.channels_last) for t in (xn, mn))
+    return xn, mn
+
+
 def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
     if precision not in PRECISIONS:
         raise InpaintError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -91,9 +101,7 @@ def run_windows(
     xs, ms = x[..., win.y0 : win.y1, win.x0 : win.x1], m[..., win.y0 : win.y1, win.x0 : win.x1]
     xs = xs * (ms <= 0.5)  # the hole's content must not leak in through the resize
     size, net = win.size, win.net_size
-    xn, mn = _pad8(_resize(xs, net, smooth=True), _shrink_mask(ms, net))
-    if precision == "bf16":
-        xn, mn = (t.contiguous(memory_format=torch.channels_last) for t in (xn, mn))
+    xn, mn = _net_input(xs, ms, net, precision)
     with torch.no_grad(), _autocast(precision, x.device):
         out = G(xn, mn)
     fine = out.fine.float()[..., : net[0], : net[1]]
@@ -125,10 +133,7 @@ def _refine_pass(
     h, w = xs.shape[-2:]
     s = min(1.0, (max_pixels / (h * w)) ** 0.5)
     size = (max(MULTIPLE, round(h * s)), max(MULTIPLE, round(w * s)))
-    composed = torch.where(ms > 0.5, fill, xs)
-    xn, mn = _pad8(_resize(composed, size, smooth=True), _shrink_mask(ms, size))
-    if precision == "bf16":
-        xn, mn = (t.contiguous(memory_format=torch.channels_last) for t in (xn, mn))
+    xn, mn = _net_input(torch.where(ms > 0.5, fill, xs), ms, size, precision)
     with torch.no_grad(), _autocast(precision, xs.device):
         fine, offsets = G.refine(xn, mn.to(xn.dtype))
     fine = fine.float()[..., : size[0], : size[1]]

@@ -147,10 +147,10 @@ def plan_windows(
     """
     if strategy not in STRATEGIES:
         raise InpaintError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    if context < 1 or max_pixels < MULTIPLE**2 or train_size < MULTIPLE or depth_ratio <= 0:
-        raise InpaintError(
-            "context must be >= 1, max_pixels >= 64, train_size >= 8 and depth_ratio > 0"
-        )
+    if context < 1 or max_pixels < MULTIPLE**2 or train_size < MULTIPLE:
+        raise InpaintError("context must be >= 1, max_pixels >= 64 and train_size >= 8")
+    if not depth_ratio > 0:
+        raise InpaintError(f"depth_ratio must be > 0, got {depth_ratio}")
     H, W = hole.shape
     train_depth = depth_ratio * train_size / 4  # a training box of side S/2 is S/4 deep
     whole = (0, H, 0, W)
