@@ -4,7 +4,7 @@
     python scripts/deepfill_table.py --faces [--card deepfill_celeba128]
 
 Reads runs/eval_deepfill_{classical,learned,grow256,ce,ce_<kind>}_{imagenet,dtd}/summary.json
-(grow256: the session-8 runs of runs/queue21.sh, `grow256` and `full128`) and
+(grow256: the session-8 `grow256` and `full128` rows, eval command in docs/deepfill.md) and
 prints one Markdown table per dataset and mask: hole l1 / l2 in percent (the paper's relative
 errors), PSNR, SSIM, TV, LPIPS and seconds per image, best value in bold, then each learned
 method's margin over the best classical method on l1, PSNR, SSIM and LPIPS (positive = learned

@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.train.checkpoint import read_state, resolve_resume
 
 CRITICS = ("global", "local")  # the deepfill recipe's critic networks in a checkpoint
 
@@ -41,19 +42,19 @@ def grow_deepfill_checkpoint(src: str | Path, dst: str | Path) -> dict[str, tupl
     """Write ``dst``, the checkpoint ``src`` with critics for twice the crop size.
 
     Args:
-        src: a ``deepfill`` checkpoint folder (``step_NNNNNN``).
+        src: a ``deepfill`` checkpoint folder (``step_NNNNNN``), or a run folder (its latest).
         dst: the new checkpoint folder (must not exist).
 
     Returns:
         {critic head: (old inputs, new inputs)}.
 
     Raises:
-        InpaintError: ``dst`` exists, or ``src`` is not a deepfill checkpoint.
+        InpaintError: ``dst`` exists, or ``src`` is not a (deepfill) checkpoint folder.
     """
-    src, dst = Path(src), Path(dst)
+    src, dst = resolve_resume(src), Path(dst)
     if dst.exists():
         raise InpaintError(f"{str(dst)!r} already exists")
-    state = json.loads((src / "state.json").read_text(encoding="utf-8"))
+    state = read_state(src)
     if state.get("recipe") != "deepfill":
         raise InpaintError(f"{str(src)!r} is a {state.get('recipe')!r} checkpoint, not deepfill")
     models = load_file(str(src / "models.safetensors"))
