@@ -103,17 +103,22 @@ def test_method_any_size_several_holes_known_pixels_exact(
     assert (att[~hole] == 255).all()  # white outside the holes
 
 
-def test_bundled_model_fills_a_real_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("model", [None, "natural256"])
+def test_bundled_model_fills_a_real_photo(
+    model: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from skimage import data
 
     from inpaintkit.weights import bundled_dir
 
-    if not (bundled_dir() / "deepfill_natural128.safetensors").is_file():
-        pytest.skip("no bundled deepfill model")
+    name = model or "natural128"  # None: the default
+    if not (bundled_dir() / f"deepfill_{name}.safetensors").is_file():
+        pytest.skip(f"no bundled deepfill {name} model")
     monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled model
     pixels = data.chelsea()[50:242, 150:342]  # 192 x 192 crop of the cat photo
     hole = _hole(192, 192, (40, 80, 100, 140))
-    res = inpaintkit.inpaint(pixels, hole, "deepfill")
+    res = inpaintkit.inpaint(pixels, hole, "deepfill", model=model)
+    assert res.extras["model"].endswith(f"deepfill_{name}.safetensors")
     assert np.array_equal(res.pixels[~hole], pixels[~hole])
     err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
     mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()

@@ -210,7 +210,8 @@ def _put(t: torch.Tensor, region: tuple, value: torch.Tensor) -> torch.Tensor:
     kind="feed-forward",
     summary="DeepFill v1: coarse-to-fine network with contextual attention; photos of any size, "
     "several holes, one forward pass",
-    needs="a trained DeepFill model (bundled: natural128, the default; celeba128 for faces)",
+    needs="a trained DeepFill model (bundled: natural128, the default; natural256, sharper; "
+    "celeba128 for faces)",
     paper="Yu, Lin, Yang, Shen, Lu, Huang: Generative Image Inpainting with Contextual "
     "Attention, CVPR 2018",
     models=tuple(list_installed("deepfill")),
