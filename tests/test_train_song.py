@@ -318,3 +318,92 @@ def test_combine_song_models(exports: dict[str, Path], tmp_path: Path) -> None:
         ts.combine_song_models(f2i, f2i, tmp_path / "x.safetensors")
     with pytest.raises(InpaintError, match="one per size"):
         ts.combine_song_models(i2f, [f2i, f2i], tmp_path / "y.safetensors")
+
+
+# --- growing to twice the size (recipe.init_from) ---------------------------------------------
+def _scrambled(net: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """``net`` with random weights, biases and BN statistics (eval mode): nothing is at 0 or 1."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for t in net.parameters():
+            t.copy_(torch.randn(t.shape, generator=g) * 0.3)
+        for name, buf in net.named_buffers():
+            if name.endswith("running_mean"):
+                buf.copy_(torch.randn(buf.shape, generator=g) * 0.1)
+            elif name.endswith("running_var"):
+                buf.copy_(torch.rand(buf.shape, generator=g) + 0.5)
+    return net.eval()
+
+
+@pytest.mark.parametrize("cls", [ImageToFeature, FeatureToImage])
+def test_grown_unet_computes_what_the_old_one_did(cls: type) -> None:
+    from inpaintkit.train.grow import grow_unet_state
+
+    old_cfg = SongConfig(ngf=4, ndf=4, image_size=16, feature_channels=8)
+    old = _scrambled(cls(old_cfg))
+    new = cls(SongConfig(ngf=4, ndf=4, image_size=32, feature_channels=8))
+    fresh = {k: v.clone() for k, v in new.state_dict().items()}
+    new.load_state_dict(grow_unet_state(old.state_dict(), new))
+    new.eval()
+    g = torch.Generator().manual_seed(1)
+    if cls is ImageToFeature:
+        x, mask = _images(2, 32), torch.zeros(2, 1, 32, 32)
+        mask[..., 8:24, 8:24] = 1
+        args = (x, mask)
+    else:
+        args = (torch.randn(2, 8, 8, 8, generator=g),)
+    with torch.no_grad():
+        want, got = old(*args), new(*args)
+    assert got.shape == want.shape == (2, 3, 32, 32)
+    assert torch.allclose(got, want, atol=1e-4), (got - want).abs().max()
+    # the new innermost blocks keep their fresh weights and are not yet seen by the output
+    inner_down = max(int(k.split(".")[2]) for k in fresh if k.startswith("net.downs."))
+    key = f"net.downs.{inner_down}.0.weight"
+    assert torch.equal(new.state_dict()[key], fresh[key])
+    # in training the path opens: the zeroed half of the first old decoder block gets gradients
+    new.train()
+    new(*args).square().mean().backward()
+    w = new.net.ups[1][1 if cls is FeatureToImage else 0].weight
+    half = w.shape[1 if cls is FeatureToImage else 0] // 2
+    zeroed = w.grad.narrow(1 if cls is FeatureToImage else 0, 0, half)
+    assert zeroed.abs().sum() > 0
+
+
+def test_grow_unet_state_needs_exactly_one_level() -> None:
+    from inpaintkit.train.grow import grow_unet_state
+
+    old = FeatureToImage(SongConfig(ngf=4, ndf=4, image_size=16, feature_channels=8))
+    four = FeatureToImage(SongConfig(ngf=4, ndf=4, image_size=64, feature_channels=8))
+    with pytest.raises(InpaintError, match="exactly one level deeper"):
+        grow_unet_state(old.state_dict(), four)
+    wider = FeatureToImage(SongConfig(ngf=8, ndf=4, image_size=32, feature_channels=8))
+    with pytest.raises(InpaintError, match="shape"):
+        grow_unet_state(old.state_dict(), wider)
+
+
+def test_init_from_an_export_same_size_or_grown(exports: dict[str, Path]) -> None:
+    from inpaintkit.train.export import load_export
+    from inpaintkit.train.grow import grow_unet_state
+
+    f2i = exports["song-f2i"] / "export/song-f2i.safetensors"
+    saved = load_export(f2i)[0]["G"]
+    for size in (S, 2 * S):
+        cfg = ts.SongF2ITrainConfig(model=SongConfig(**TINY, image_size=size), vgg="random",
+                                    init_from=str(f2i))  # fmt: skip
+        G = get_recipe("song-f2i").build(cfg, torch.device("cpu")).nets["G"]
+        want = saved if size == S else grow_unet_state(saved, FeatureToImage(cfg.model))
+        got = G.state_dict()
+        assert got.keys() == want.keys()
+        inner = f"net.downs.{max(int(k.split('.')[2]) for k in got if '.downs.' in k)}."
+        new_blocks = (inner, "net.ups.0.") if size > S else ()  # fresh in each network
+        kept = [k for k in got if not k.startswith(new_blocks)]
+        assert len(kept) > len(got) / 2 and all(torch.equal(got[k], want[k]) for k in kept)
+    for model, path, match in [
+        (SongConfig(**TINY, image_size=4 * S), f2i, "or half of it"),
+        (SongConfig(ngf=8, ndf=4, image_size=S), f2i, "architecture"),
+        (SongConfig(**TINY, image_size=S), exports["song-i2f"] / "export/song-i2f.safetensors",
+         "not a song-f2i export"),
+    ]:  # fmt: skip
+        bad = ts.SongF2ITrainConfig(model=model, vgg="random", init_from=str(path))
+        with pytest.raises(InpaintError, match=match):
+            get_recipe("song-f2i").build(bad, torch.device("cpu"))

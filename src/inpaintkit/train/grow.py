@@ -1,4 +1,6 @@
-"""Grow a DeepFill training checkpoint to twice its crop size (progressive training).
+"""Grow trained networks to twice their crop size (progressive training).
+
+**DeepFill checkpoints** (:func:`grow_deepfill_checkpoint`).
 
 The generator is fully convolutional and carries over unchanged. Each WGAN critic ends in a
 dense layer over its last (C, S/16, S/16) feature map, which doubles in side: every weight is
@@ -9,6 +11,15 @@ Everything else (the other weights and Adam states, the RNG, the step counts) is
 
     python scripts/grow_deepfill.py runs/a/checkpoints/step_006655 runs/b/checkpoints/step_006655
     inpaintkit train deepfill --resume runs/b --out runs/b --set recipe.image_size=256 ...
+
+**Song et al.'s U-Nets** (:func:`grow_unet_state`). G1 and G2 at side 2S have one more
+encoder and one more decoder block than at S, both innermost (every width there is already
+``8 * ngf``). The old blocks keep their weights; the old bottleneck block gains the BN that
+non-innermost blocks have (scale 1, shift = its old conv bias, fresh running statistics); the
+first old decoder block, which now also receives the new innermost block's output, gets zero
+weights for it. In eval mode the grown network then computes what the old one computes on a
+2S input, and training starts from there (``song-i2f`` / ``song-f2i`` with
+``--set recipe.init_from=<export at S>``: new D and Adam states).
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.train.checkpoint import read_state, resolve_resume
@@ -84,3 +96,67 @@ def grow_deepfill_checkpoint(src: str | Path, dst: str | Path) -> dict[str, tupl
     state["grown_from"] = str(src)
     (dst / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     return grown
+
+
+def _depth(state: dict[str, torch.Tensor], part: str) -> int:
+    """Number of ``net.<part>.<i>`` blocks of a U-Net state dict (0 if none)."""
+    idx = {int(k.split(".")[2]) for k in state if k.startswith(f"net.{part}.")}
+    return 1 + max(idx) if idx else 0
+
+
+def grow_unet_state(old: dict[str, torch.Tensor], new: nn.Module) -> dict[str, torch.Tensor]:
+    """The state dict for ``new``, a Song U-Net one level deeper, from ``old``'s (module doc).
+
+    Args:
+        old: the state dict of an ``ImageToFeature`` / ``FeatureToImage`` at side S.
+        new: the same network class and config at side 2S (its own fresh weights fill what
+            ``old`` lacks: the new innermost encoder and decoder blocks).
+
+    Returns:
+        A state dict that ``new.load_state_dict`` accepts (strict).
+
+    Raises:
+        InpaintError: ``new`` is not one level deeper, or a shape does not match.
+    """
+    target = {k: v.detach().clone() for k, v in new.state_dict().items()}
+    downs, ups = _depth(old, "downs"), _depth(old, "ups")
+    if not downs or (_depth(target, "downs"), _depth(target, "ups")) != (downs + 1, ups + 1):
+        raise InpaintError(
+            f"cannot grow a U-Net of {downs} encoder blocks into one of "
+            f"{_depth(target, 'downs')}: the new one must be exactly one level deeper"
+        )
+    inner = downs - 1  # the old bottleneck block, no BN, conv with a bias
+    out = dict(target)
+    bn = f"net.downs.{inner}.1"
+    out[f"{bn}.weight"] = torch.ones_like(target[f"{bn}.weight"])
+    out[f"{bn}.bias"] = torch.zeros_like(target[f"{bn}.bias"])
+    for key, value in old.items():
+        parts = key.split(".")
+        if parts[1] == "downs" and int(parts[2]) == inner:
+            if parts[3:] == ["0", "bias"]:
+                out[f"{bn}.bias"] = value.clone()  # BN in eval at fresh statistics: + bias
+                continue
+            new_key = key
+        elif parts[1] == "ups":
+            new_key = ".".join([parts[0], parts[1], str(int(parts[2]) + 1), *parts[3:]])
+        else:
+            new_key = key
+        want = target.get(new_key)
+        if want is None:
+            raise InpaintError(f"{key!r} has no place in the grown network ({new_key!r})")
+        if want.shape == value.shape:
+            out[new_key] = value.clone()
+            continue
+        diff = [d for d, (a, b) in enumerate(zip(want.shape, value.shape, strict=True)) if a != b]
+        if (
+            parts[1] != "ups"
+            or parts[2] != "0"
+            or len(diff) != 1
+            or (want.shape[diff[0]] != 2 * value.shape[diff[0]])
+        ):
+            raise InpaintError(f"{key}: shape {tuple(value.shape)} vs {tuple(want.shape)}")
+        d, n = diff[0], value.shape[diff[0]]
+        grown = torch.zeros_like(want)  # input channels: [new innermost output, old bottleneck]
+        grown.narrow(d, n, n).copy_(value)
+        out[new_key] = grown
+    return out

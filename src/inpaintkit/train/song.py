@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -58,6 +58,7 @@ from inpaintkit.nn.patch_swap import hole_at, patch_swap
 from inpaintkit.train.config import to_dict
 from inpaintkit.train.context_encoder import compose, overlap_weights
 from inpaintkit.train.export import load_export
+from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
 from inpaintkit.weights.song import VGG_KINDS, build_song_vgg, load_song_model, relu3_1
 
@@ -77,6 +78,9 @@ class SongTrainConfig:
         mask_kinds: mask kinds of :mod:`inpaintkit.masks`, one drawn per image (``center``).
         vgg: ``"imagenet"`` (real use) or ``"random"`` (tests without the weight package).
         flip: random horizontal flips.
+        init_from: an export of this recipe to start G from (None: fresh weights): the same
+            architecture, or the same at half the ``image_size``, grown one U-Net level
+            (:func:`~inpaintkit.train.grow.grow_unet_state`). D and Adam start fresh.
     """
 
     model: SongConfig = field(default_factory=SongConfig)
@@ -88,6 +92,7 @@ class SongTrainConfig:
     mask_kinds: tuple[str, ...] = ("center",)
     vgg: str = "imagenet"
     flip: bool = True
+    init_from: str | None = None
 
     def validate(self) -> None:
         """Raise InpaintError for values out of range."""
@@ -251,11 +256,39 @@ class _SongRecipe(Recipe):
         return real, mask.to(real.dtype)
 
     def adam(self, G: nn.Module, D: nn.Module, lr_g: float, cfg: SongTrainConfig) -> Models:
-        """G with Adam(lr_g), D with Adam(cfg.lr), betas (beta1, beta2)."""
+        """G (from ``cfg.init_from`` if given) with Adam(lr_g), D with Adam(cfg.lr)."""
+        if cfg.init_from is not None:
+            G.load_state_dict(self.initial_state(G, cfg))
         betas = (cfg.beta1, cfg.beta2)
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
         return Models(nets={"G": G, "D": D}, optimizers={"G": opt_g, "D": opt_d})
+
+    def initial_state(self, G: nn.Module, cfg: SongTrainConfig) -> dict[str, torch.Tensor]:
+        """G's state from the export ``cfg.init_from``, grown if it is at half the size.
+
+        Raises:
+            InpaintError: not an export of this recipe, or another architecture or size.
+        """
+        assert cfg.init_from is not None
+        nets, card = load_export(cfg.init_from)
+        arch = {k: v for k, v in card.get("architecture", {}).items() if k != "vgg"}
+        if card.get("model") != self.name or set(nets) != {"G"}:
+            raise InpaintError(
+                f"recipe.init_from {cfg.init_from} is not a {self.name} export "
+                f"(card model {card.get('model')!r})"
+            )
+        old = SongConfig(**arch)
+        if replace(old, image_size=cfg.model.image_size) != cfg.model or (
+            cfg.model.image_size not in (old.image_size, 2 * old.image_size)
+        ):
+            raise InpaintError(
+                f"recipe.init_from {cfg.init_from} ({old}) must have this model's architecture "
+                f"({cfg.model}) at image_size {cfg.model.image_size} or half of it"
+            )
+        if old.image_size == cfg.model.image_size:
+            return nets["G"]
+        return grow_unet_state(nets["G"], G)
 
     def phases(self, cfg: SongTrainConfig) -> list[Phase]:
         """D then G, once each; G alone when ``adv_weight`` is 0."""
