@@ -407,3 +407,14 @@ def test_init_from_an_export_same_size_or_grown(exports: dict[str, Path]) -> Non
         bad = ts.SongF2ITrainConfig(model=model, vgg="random", init_from=str(path))
         with pytest.raises(InpaintError, match=match):
             get_recipe("song-f2i").build(bad, torch.device("cpu"))
+
+
+def test_init_from_continues_g1_too(exports: dict[str, Path]) -> None:
+    from inpaintkit.train.export import load_export
+
+    i2f = exports["song-i2f"] / "export/song-i2f.safetensors"
+    cfg = ts.SongI2FTrainConfig(model=SongConfig(**TINY, image_size=S), vgg="random",
+                                init_from=str(i2f))  # fmt: skip
+    got = get_recipe("song-i2f").build(cfg, torch.device("cpu")).nets["G"].state_dict()
+    want = load_export(i2f)[0]["G"]
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in got)

@@ -256,9 +256,7 @@ class _SongRecipe(Recipe):
         return real, mask.to(real.dtype)
 
     def adam(self, G: nn.Module, D: nn.Module, lr_g: float, cfg: SongTrainConfig) -> Models:
-        """G (from ``cfg.init_from`` if given) with Adam(lr_g), D with Adam(cfg.lr)."""
-        if cfg.init_from is not None:
-            G.load_state_dict(self.initial_state(G, cfg))
+        """G with Adam(lr_g), D with Adam(cfg.lr), betas (beta1, beta2)."""
         betas = (cfg.beta1, cfg.beta2)
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
@@ -334,8 +332,10 @@ class SongI2FRecipe(_SongRecipe):
     config_cls: ClassVar[type] = SongI2FTrainConfig
 
     def build(self, cfg: SongI2FTrainConfig, device: torch.device) -> Models:
-        """G1 with Adam(lr_g), D1 with Adam(lr)."""
+        """G1 (from ``init_from`` if given) with Adam(lr_g), D1 with Adam(lr)."""
         G, D = ImageToFeature(cfg.model).to(device), build_d1(cfg.model).to(device)
+        if cfg.init_from is not None:
+            G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr_g, cfg)
 
     def generate(
@@ -370,7 +370,8 @@ class SongF2IRecipe(_SongRecipe):
         self._g1: nn.Module | None = None
 
     def build(self, cfg: SongF2ITrainConfig, device: torch.device) -> Models:
-        """G2 and D2 with Adam(lr) each; the frozen G1 of ``mix_g1`` if given."""
+        """G2 (from ``init_from`` if given) and D2 with Adam(lr) each; the frozen G1 of
+        ``mix_g1`` if given."""
         if cfg.mix_g1 is not None:
             g1 = load_song_model(cfg.mix_g1).g1
             if g1 is None or cfg.model.image_size % g1.cfg.image_size:
@@ -381,6 +382,8 @@ class SongF2IRecipe(_SongRecipe):
             self._g1 = ImageToFeature(g1.cfg).to(device).eval().requires_grad_(False)
             self._g1.load_state_dict(g1.state_dict())
         G, D = FeatureToImage(cfg.model).to(device), build_d2(cfg.model).to(device)
+        if cfg.init_from is not None:
+            G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr, cfg)
 
     def swapped(
