@@ -209,6 +209,17 @@ class TestShapes:
         assert int(rows[-1] - rows[0]) + 1 == 64 and int(cols[-1] - cols[0]) + 1 == 64
         assert support[int(rows[0]) : int(rows[-1]) + 1, int(cols[0]) : int(cols[-1]) + 1].all()
 
+    def test_d2_scales_its_condition_and_d1_does_not(self) -> None:
+        cfg = SongConfig(ndf=2, feature_channels=4, d2_cond_scale=0.25)
+        D2 = build_d2(cfg).eval()
+        plain = PatchDiscriminator(4, 3, ndf=2, n_layers=1, unshuffle=4).eval()
+        plain.load_state_dict(D2.state_dict())
+        f, image = 10 * torch.rand(2, 4, 16, 16), torch.rand(2, 3, 64, 64) * 2 - 1
+        assert D2.cond_scale == 0.25 and build_d1(cfg).cond_scale == 1.0
+        torch.testing.assert_close(D2(f, image), plain(f / 4, image))
+        assert not torch.allclose(D2(f, image), plain(f, image))
+        assert SongConfig().d2_cond_scale == 0.05
+
 
 class TestBehaviour:
     def test_g1_ignores_the_hole_content(self) -> None:
@@ -266,7 +277,14 @@ class TestBehaviour:
 class TestBadInput:
     @pytest.mark.parametrize(
         "kw",
-        [{"image_size": 100}, {"image_size": 8}, {"ngf": 0}, {"dropout": 1.0}, {"d2_layers": 0}],
+        [
+            {"image_size": 100},
+            {"image_size": 8},
+            {"ngf": 0},
+            {"dropout": 1.0},
+            {"d2_layers": 0},
+            {"d2_cond_scale": 0.0},
+        ],
     )
     def test_bad_config(self, kw: dict) -> None:
         with pytest.raises(InpaintError, match="song"):

@@ -398,6 +398,12 @@ def test_init_from_an_export_same_size_or_grown(exports: dict[str, Path]) -> Non
         new_blocks = (inner, "net.ups.0.") if size > S else ()  # fresh in each network
         kept = [k for k in got if not k.startswith(new_blocks)]
         assert len(kept) > len(got) / 2 and all(torch.equal(got[k], want[k]) for k in kept)
+    # D starts fresh, so its fields may differ from the export's
+    other_d = SongConfig(ngf=4, ndf=8, image_size=S, d2_layers=2, d2_cond_scale=0.5)
+    cfg = ts.SongF2ITrainConfig(model=other_d, vgg="random", init_from=str(f2i))
+    models = get_recipe("song-f2i").build(cfg, torch.device("cpu"))
+    assert all(torch.equal(v, saved[k]) for k, v in models.nets["G"].state_dict().items())
+    assert models.nets["D"].cond_scale == 0.5
     for model, path, match in [
         (SongConfig(**TINY, image_size=4 * S), f2i, "or half of it"),
         (SongConfig(ngf=8, ndf=4, image_size=S), f2i, "architecture"),

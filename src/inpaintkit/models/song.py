@@ -56,11 +56,12 @@ conv blocks, strides 2, 2, 2, 1, 1, BN on all but the first and last, leaky ReLU
 logits at 256 px, no sigmoid: train with BCE with logits). Each judges a pair concatenated on
 channels: D1 (condition = G1's 4-channel input, target = the 3-channel image), D2 (condition =
 the relu3_1 map, target = the image pixel-unshuffled by 4 to the map's grid: (B, 48, 64, 64),
-lossless, every pixel seen, unlike average pooling). D2 defaults to ``n_layers=1`` (three conv
-blocks): on the 4x coarser grid its 16-cell receptive field is 64x64 image pixels, the 70x70
-PatchGAN's footprint, and it gives 30x30 logits at 256 px like D1; ``n_layers=3`` there would
-see 280 px, the whole image. Layers followed by BN have no bias; weights are N(0, 0.02), BN
-scales N(1, 0.02), as pix2pix.
+lossless, every pixel seen, unlike average pooling; the map scaled by ``d2_cond_scale``, 0.05,
+so that relu3_1's values, up to ~100, do not drown the image's [-1, 1]). D2 defaults to
+``n_layers=1`` (three conv blocks): on the 4x coarser grid its 16-cell receptive field is 64x64
+image pixels, the 70x70 PatchGAN's footprint, and it gives 30x30 logits at 256 px like D1;
+``n_layers=3`` there would see 280 px, the whole image. Layers followed by BN have no bias;
+weights are N(0, 0.02), BN scales N(1, 0.02), as pix2pix.
 
 Example:
     >>> cfg = SongConfig(ngf=4, ndf=4, image_size=32, feature_channels=8)
@@ -89,6 +90,7 @@ from inpaintkit.models.dcgan import init_weights
 from inpaintkit.registry import register_model
 
 FEATURE_SCALE = 4  # image pixels per relu3_1 cell (two 2x2 pools)
+D_FIELDS = ("ndf", "d1_layers", "d2_layers", "d2_cond_scale")  # SongConfig fields of D1, D2 only
 LEAKY_SLOPE = 0.2
 
 
@@ -111,6 +113,9 @@ class SongConfig:
         dropout_blocks: how many decoder blocks, from the innermost, have dropout (3).
         d1_layers: PatchGAN depth of D1 (3: 70x70 patches, five conv blocks).
         d2_layers: PatchGAN depth of D2 on the feature grid (1: 64x64-pixel patches).
+        d2_cond_scale: D2 multiplies its relu3_1 condition by this before joining it to the
+            image (0.05). relu3_1 values reach 100 (std ~3) against the image's [-1, 1]:
+            unscaled, D2 learns the features, not the image (docs/song.md, "D2's condition").
     """
 
     ngf: int = 64
@@ -123,6 +128,7 @@ class SongConfig:
     dropout_blocks: int = 3
     d1_layers: int = 3
     d2_layers: int = 1
+    d2_cond_scale: float = 0.05
 
     def __post_init__(self) -> None:
         s = self.image_size
@@ -135,6 +141,8 @@ class SongConfig:
             raise InpaintError("song d2_layers must be >= 1 and dropout_blocks >= 0")
         if not 0 <= self.dropout < 1:
             raise InpaintError(f"song dropout must be in [0, 1), got {self.dropout}")
+        if not self.d2_cond_scale > 0:
+            raise InpaintError(f"song d2_cond_scale must be > 0, got {self.d2_cond_scale}")
 
     @property
     def g1_depth(self) -> int:
@@ -321,6 +329,8 @@ class PatchDiscriminator(nn.Module):
         n_layers: depth (3: 70x70 receptive field; 1: 16x16; 2: 34x34).
         unshuffle: the target is pixel-unshuffled by this factor to the condition's grid
             (D2: 4, so (B, 3, 4h, 4w) -> (B, 48, h, w)); 1 for same-size pairs (D1).
+        cond_scale: the condition is multiplied by this before the concatenation (D1: 1;
+            D2: ``SongConfig.d2_cond_scale``, to bring relu3_1 to the image's range).
     """
 
     def __init__(
@@ -331,9 +341,10 @@ class PatchDiscriminator(nn.Module):
         ndf: int = 64,
         n_layers: int = 3,
         unshuffle: int = 1,
+        cond_scale: float = 1.0,
     ) -> None:
         super().__init__()
-        self.n_layers, self.unshuffle = n_layers, unshuffle
+        self.n_layers, self.unshuffle, self.cond_scale = n_layers, unshuffle, cond_scale
         self.cond_channels, self.target_channels = cond_channels, target_channels
         widths = [ndf * min(2**i, 8) for i in range(n_layers + 1)]
         cin = cond_channels + target_channels * unshuffle**2
@@ -368,7 +379,7 @@ class PatchDiscriminator(nn.Module):
             raise InpaintError(f"{name} target must be {want}, got {tuple(target.shape)}")
         if r > 1:
             target = F.pixel_unshuffle(target, r)  # (B, 3 r^2, h, w)
-        h = torch.cat([condition, target], dim=1)
+        h = torch.cat([condition * self.cond_scale, target], dim=1)
         if min(h.shape[-2:]) < self.min_size:
             raise InpaintError(
                 f"{name} needs inputs of at least {self.min_size} px on its grid, got "
@@ -392,6 +403,7 @@ def build_d2(cfg: SongConfig) -> PatchDiscriminator:
         ndf=cfg.ndf,
         n_layers=cfg.d2_layers,
         unshuffle=FEATURE_SCALE,
+        cond_scale=cfg.d2_cond_scale,
     )
 
 

@@ -47,6 +47,7 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.models.song import (
+    D_FIELDS,
     FeatureToImage,
     ImageToFeature,
     SongConfig,
@@ -277,7 +278,8 @@ class _SongRecipe(Recipe):
                 f"(card model {card.get('model')!r})"
             )
         old = SongConfig(**arch)
-        if replace(old, image_size=cfg.model.image_size) != cfg.model or (
+        same_d = {k: getattr(cfg.model, k) for k in D_FIELDS}  # G is loaded, D starts fresh
+        if replace(old, image_size=cfg.model.image_size, **same_d) != cfg.model or (
             cfg.model.image_size not in (old.image_size, 2 * old.image_size)
         ):
             raise InpaintError(
