@@ -43,7 +43,7 @@ from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import list_installed
+from inpaintkit.weights import DEFAULT_MODEL, list_installed
 from inpaintkit.weights.song import (
     SongModel,
     cached_song_vgg,
@@ -228,11 +228,12 @@ def fill_square(
     kind="feed-forward",
     summary="Song et al.: G1 infers the hole, patch-swap of VGG features copies the known "
     "textures in, G2 translates them back to an image; multi-scale up to 512 px",
-    needs="a trained Song model: G1 (song-i2f) + G2 (song-f2i) joined into one file",
+    needs="a trained Song model: G1 (song-i2f) + G2 (song-f2i) joined into one file "
+    "(bundled: natural128, the default; natural256, with a G2 at 256 too, sharper)",
     paper="Song, Yang, Lin, Liu, Huang, Li, Kuo: Contextual-based Image Inpainting: Infer, "
     "Match, and Translate, ECCV 2018 (arXiv 1711.08590)",
     models=tuple(list_installed("song2018")),
-    default_model=None,
+    default_model=DEFAULT_MODEL["song2018"],
 )
 def song2018(
     image: torch.Tensor,

@@ -115,7 +115,8 @@ class SongConfig:
         d2_layers: PatchGAN depth of D2 on the feature grid (1: 64x64-pixel patches).
         d2_cond_scale: D2 multiplies its relu3_1 condition by this before joining it to the
             image (0.05). relu3_1 values reach 100 (std ~3) against the image's [-1, 1]:
-            unscaled, D2 learns the features, not the image (docs/song.md, "D2's condition").
+            unscaled, D2 learns far less about the image in the same steps (docs/song.md,
+            "D2's condition").
     """
 
     ngf: int = 64
