@@ -83,6 +83,9 @@ def main() -> None:
     G2 = next(iter(load_song_model(resolve_song_model(args.model)).g2.values()))
     size = G2.cfg.image_size
     files = sorted(Path(args.data).glob("*.jpg"))[: args.images]
+    if len(files) < args.held_out + 8:
+        raise SystemExit(f"{args.data}: need at least {args.held_out + 8} .jpg images, "
+                         f"found {len(files)}")  # fmt: skip
     real = torch.stack([load_square(f, size) for f in files])  # (N, 3, S, S)
     vgg, g = build_song_vgg("imagenet").eval(), torch.Generator().manual_seed(0)
     feats, fake = [], []

@@ -80,8 +80,9 @@ class SongTrainConfig:
         vgg: ``"imagenet"`` (real use) or ``"random"`` (tests without the weight package).
         flip: random horizontal flips.
         init_from: an export of this recipe to start G from (None: fresh weights): the same
-            architecture, or the same at half the ``image_size``, grown one U-Net level
-            (:func:`~inpaintkit.train.grow.grow_unet_state`). D and Adam start fresh.
+            G architecture, or the same at half the ``image_size``, grown one U-Net level
+            (:func:`~inpaintkit.train.grow.grow_unet_state`). D and Adam start fresh, so the
+            D fields (``models.song.D_FIELDS``) may differ from the export's.
     """
 
     model: SongConfig = field(default_factory=SongConfig)
