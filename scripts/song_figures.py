@@ -19,7 +19,7 @@ import numpy as np
 from skimage import data
 
 import inpaintkit
-from inpaintkit.cli_stylize import stylize_pixels
+from inpaintkit.cli.stylize import stylize_pixels
 from inpaintkit.convert import from_tensor
 from inpaintkit.eval.images import load_eval_images
 from inpaintkit.eval.report import show_hole

@@ -1,4 +1,4 @@
-"""song2018 (methods/song.py) and ``inpaintkit stylize`` (cli_stylize.py) on a tiny combined
+"""song2018 (methods/song.py) and ``inpaintkit stylize`` (cli/stylize.py) on a tiny combined
 model with random weights and the seeded random VGG: geometry golden values, any image size,
 known pixels bit-exact, multi-scale extras, no leak of hole content, model errors."""
 
@@ -18,7 +18,7 @@ import inpaintkit
 import inpaintkit.methods.song as song
 import inpaintkit.weights as weights
 import inpaintkit.weights.song as song_files
-from inpaintkit.cli_stylize import (
+from inpaintkit.cli.stylize import (
     add_stylize_parser,
     fit_long_side,
     style_transfer,

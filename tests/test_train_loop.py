@@ -21,7 +21,7 @@ from torch.utils.data import TensorDataset
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.train import checkpoint as ckpt
-from inpaintkit.train.cli_args import add_train_parser
+from inpaintkit.cli.train import add_train_parser
 from inpaintkit.train.config import LoopConfig, from_dict, parse_sets, resolve
 from inpaintkit.train.export import load_export
 from inpaintkit.train.loop import Trainer, step_seed
@@ -504,7 +504,7 @@ def test_cli_train_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_data_opts_are_typed_and_checked() -> None:
-    from inpaintkit.train.cli_args import parse_data_opts
+    from inpaintkit.cli.train import parse_data_opts
 
     assert parse_data_opts(["length=64", "fold=-1", "upscale=True"]) == {
         "length": 64,

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from torch.utils.data import TensorDataset
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.train.cli_args import add_train_parser
+from inpaintkit.cli.train import add_train_parser
 from inpaintkit.train.config import resolve
 from inpaintkit.train.loop import Trainer
 from inpaintkit.train.recipes import get_recipe, list_recipes

@@ -26,7 +26,7 @@ from inpaintkit.convert import from_tensor
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.web import create_app
-from inpaintkit.web.cli_args import parse_data_dirs
+from inpaintkit.cli.serve import parse_data_dirs
 from inpaintkit.web.jobs import total_steps
 from inpaintkit.weights import installed_for
 

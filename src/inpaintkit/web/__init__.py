@@ -3,7 +3,7 @@
 A thin layer over :mod:`inpaintkit.api`: ``app.py`` (create_app, info routes, errors),
 ``job_routes.py`` (job endpoints, SSE), ``jobs.py`` (the queue and its worker), ``uploads.py``
 (limits, decoding), ``methods.py`` (options from a request), ``results.py`` (encoding),
-``config.py`` (limits), ``cli_args.py`` (``inpaintkit serve``) and ``static/`` (the page).
+``config.py`` (limits), ``inpaintkit.cli.serve`` (``inpaintkit serve``) and ``static/`` (the page).
 FastAPI is imported only when the app is built, so ``inpaintkit --help`` stays fast.
 """
 

@@ -30,8 +30,8 @@ Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzer
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (subcommands registered by their owning modules)."""
     from inpaintkit import __version__
-    from inpaintkit.cli_run import add_run_parser
-    from inpaintkit.cli_tools import add_masks_parser, add_methods_parser
+    from inpaintkit.cli.run import add_run_parser
+    from inpaintkit.cli.methods import add_masks_parser, add_methods_parser
 
     parser = argparse.ArgumentParser(
         prog="inpaintkit",
@@ -59,10 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 _OPTIONAL_PARSERS: list[tuple[str, str]] = [
     ("inpaintkit.eval.harness", "add_eval_parser"),
     ("inpaintkit.eval.bench", "add_bench_parser"),
-    ("inpaintkit.data.cli_args", "add_data_parser"),
-    ("inpaintkit.train.cli_args", "add_train_parser"),
-    ("inpaintkit.web.cli_args", "add_serve_parser"),
-    ("inpaintkit.cli_stylize", "add_stylize_parser"),
+    ("inpaintkit.cli.data", "add_data_parser"),
+    ("inpaintkit.cli.train", "add_train_parser"),
+    ("inpaintkit.cli.serve", "add_serve_parser"),
+    ("inpaintkit.cli.stylize", "add_stylize_parser"),
 ]
 
 
