@@ -19,9 +19,9 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from inpaintkit.cli.train import add_train_parser
 from inpaintkit.errors import InpaintError
 from inpaintkit.train import checkpoint as ckpt
-from inpaintkit.cli.train import add_train_parser
 from inpaintkit.train.config import LoopConfig, from_dict, parse_sets, resolve
 from inpaintkit.train.export import load_export
 from inpaintkit.train.loop import Trainer, step_seed

@@ -13,8 +13,8 @@ import torch
 from safetensors.torch import load_file
 from torch.utils.data import TensorDataset
 
-from inpaintkit.errors import InpaintError
 from inpaintkit.cli.train import add_train_parser
+from inpaintkit.errors import InpaintError
 from inpaintkit.train.config import resolve
 from inpaintkit.train.loop import Trainer
 from inpaintkit.train.recipes import get_recipe, list_recipes

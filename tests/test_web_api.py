@@ -22,11 +22,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette may warn about httpx vs httpx2
     from fastapi.testclient import TestClient
 
+from inpaintkit.cli.serve import parse_data_dirs
 from inpaintkit.convert import from_tensor
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.web import create_app
-from inpaintkit.cli.serve import parse_data_dirs
 from inpaintkit.web.jobs import total_steps
 from inpaintkit.weights import installed_for
 

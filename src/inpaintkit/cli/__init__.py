@@ -30,8 +30,8 @@ Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzer
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (subcommands registered by their owning modules)."""
     from inpaintkit import __version__
-    from inpaintkit.cli.run import add_run_parser
     from inpaintkit.cli.methods import add_masks_parser, add_methods_parser
+    from inpaintkit.cli.run import add_run_parser
 
     parser = argparse.ArgumentParser(
         prog="inpaintkit",
