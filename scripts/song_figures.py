@@ -19,11 +19,11 @@ import numpy as np
 from skimage import data
 
 import inpaintkit
-from inpaintkit.cli.stylize import stylize_pixels
 from inpaintkit.convert import from_tensor
 from inpaintkit.eval.images import load_eval_images
 from inpaintkit.eval.report import show_hole
 from inpaintkit.masks import make_mask
+from inpaintkit.style_transfer import stylize_pixels
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE_IMAGES = (3, 11, 24, 40)  # indices into the first 50 ImageNet val crops (eval order)

@@ -18,14 +18,10 @@ import inpaintkit
 import inpaintkit.methods.song as song
 import inpaintkit.weights as weights
 import inpaintkit.weights.song as song_files
-from inpaintkit.cli.stylize import (
-    add_stylize_parser,
-    fit_long_side,
-    style_transfer,
-    stylize_pixels,
-)
+from inpaintkit.cli.stylize import add_stylize_parser
 from inpaintkit.errors import InpaintError
 from inpaintkit.models.song import FeatureToImage, ImageToFeature, SongConfig
+from inpaintkit.style_transfer import fit_long_side, style_transfer, stylize_pixels
 from inpaintkit.train.export import export_model, model_card
 from inpaintkit.train.song import combine_song_models
 

@@ -19,14 +19,14 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.train import distributed as D
-from inpaintkit.train.checkpoint import read_state, resolve_resume
-from inpaintkit.train.config import merge, parse_sets, resolve
-from inpaintkit.train.loop import Trainer
-from inpaintkit.train.recipes import Recipe, get_recipe, list_recipes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from inpaintkit.train.recipes import Recipe
+
+# The training stack (torch) is imported by the handler, never to build the parser.
 
 # flag -> (dotted config key, type)
 _FLAGS: dict[str, tuple[str, type]] = {
@@ -55,7 +55,9 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
         "`torchrun --nproc_per_node N --no-python inpaintkit train ...`. Ctrl-C saves a "
         "checkpoint; --resume continues exactly.",
     )
-    p.add_argument("model", help=f"what to train: {', '.join(list_recipes())}")
+    p.add_argument(
+        "model", help="what to train: a recipe such as dcgan or deepfill (a wrong name lists all)"
+    )
     p.add_argument("--data", help="training data: a folder or a spec like celeba:/path")
     p.add_argument("--out", help="run folder (default runs/<model>-<timestamp>)")
     p.add_argument("--config", help="JSON or YAML file {loop: {...}, recipe: {...}}")
@@ -125,6 +127,8 @@ def parse_data_opts(pairs: list[str]) -> dict[str, Any]:
 
 
 def _flag_sets(args: argparse.Namespace) -> dict[str, Any]:
+    from inpaintkit.train.config import merge, parse_sets
+
     tree: dict[str, Any] = {}
     for attr, (key, _) in _FLAGS.items():
         value = getattr(args, attr, None)
@@ -150,6 +154,8 @@ def _resume_source(
     args: argparse.Namespace, recipe: Recipe
 ) -> tuple[Path | None, dict[str, Any] | None]:
     """The checkpoint to resume from and its state, or (None, None) for a new run."""
+    from inpaintkit.train.checkpoint import read_state, resolve_resume
+
     if not args.resume:
         return None, None
     where = args.out if args.resume == "latest" else args.resume
@@ -171,6 +177,11 @@ def run_train(args: argparse.Namespace) -> int:
     Raises:
         InpaintError: unknown recipe or config key, no data, nothing to resume, bad data.
     """
+    from inpaintkit.train import distributed as D
+    from inpaintkit.train.config import merge, parse_sets, resolve
+    from inpaintkit.train.loop import Trainer
+    from inpaintkit.train.recipes import get_recipe
+
     recipe = get_recipe(args.model)
     ckpt, state = _resume_source(args, recipe)
     sets = merge(parse_sets(args.set or []), _flag_sets(args))

@@ -1,23 +1,19 @@
-"""``inpaintkit bench NAME``: speed and memory benchmarks (never asserted in tests).
+"""Speed and memory benchmarks (never asserted in tests), run by ``inpaintkit bench NAME``.
 
-Each benchmark is a function returning a list of result rows (dicts); the CLI prints them as a
-Markdown table and can save JSON. Benchmarks register themselves in :data:`BENCHMARKS`.
+Each benchmark is a function returning a list of result rows (dicts); the CLI
+(:mod:`inpaintkit.cli.bench`) prints them as a Markdown table and can save JSON. Benchmarks
+register themselves in :data:`BENCHMARKS`; :func:`load_benchmarks` imports the modules that
+define more of them.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-import torch
 
-from inpaintkit.errors import InpaintError
 from inpaintkit.eval.memory import PeakMemory
 
 BENCHMARKS: dict[str, Callable[..., list[dict]]] = {}
@@ -130,94 +126,22 @@ def rows_to_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``inpaintkit bench``."""
-    p = sub.add_parser(
-        "bench",
-        help="speed and memory benchmarks",
-        description="Run a benchmark and print a Markdown table (optionally save JSON).",
-        epilog="examples:\n  inpaintkit bench --list\n  inpaintkit bench blend\n"
-        "  inpaintkit bench methods --json runs/bench_methods.json\n"
-        "  inpaintkit bench latent-quality --opt model=celeba64 "
-        "--opt data=celeba:/data/celeba/align_178x218/val --opt n=64",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("name", nargs="?", help="benchmark name (see --list)")
-    p.add_argument("--list", action="store_true", help="list benchmarks")
-    p.add_argument("--json", type=Path, help="also write the rows as JSON here")
-    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
-    p.add_argument(
-        "--opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a keyword of the benchmark (tuples comma-separated), e.g. --opt n=16",
-    )
-    p.set_defaults(func=bench_command)
+#: modules that register further benchmarks (model-specific ones live with the model).
+BENCHMARK_MODULES = (
+    "inpaintkit.eval.bench_models",
+    "inpaintkit.eval.bench_deepfill",
+    "inpaintkit.eval.bench_cli",
+)
 
 
-def bench_options(fn: Callable[..., list[dict]], pairs: list[str]) -> dict[str, object]:
-    """Parse ``["n=16", "sizes=256,512"]`` against ``fn``'s keyword-only parameters.
-
-    >>> bench_options(bench_blend, ["sizes=64,128", "repeat=1"])
-    {'sizes': (64, 128), 'repeat': 1}
-    """
-    import inspect
-
-    from inpaintkit.options import parse_value
-
-    params = {
-        p.name: p
-        for p in inspect.signature(fn).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-    out: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or key not in params:
-            known = ", ".join(params) or "none"
-            raise InpaintError(f"bad --opt {pair!r}: give KEY=VALUE with KEY one of {known}")
-        default = params[key].default
-        if isinstance(default, tuple):
-            item = default[0] if default else ""
-            out[key] = tuple(parse_value(t, item) for t in text.split(",") if t.strip())
-        else:
-            out[key] = parse_value(text, default, str(params[key].annotation))
-    return out
-
-
-def bench_command(args: argparse.Namespace) -> int:
-    """Handler of ``inpaintkit bench``."""
-    _load_benchmarks()
-    if args.list or not args.name:
-        for name, fn in sorted(BENCHMARKS.items()):
-            print(f"{name:<15} {(fn.__doc__ or '').strip().splitlines()[0]}")
-        return 0
-    if args.name not in BENCHMARKS:
-        raise InpaintError(
-            f"unknown benchmark {args.name!r}; known: {', '.join(sorted(BENCHMARKS))}"
-        )
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    rows = BENCHMARKS[args.name](**bench_options(BENCHMARKS[args.name], args.opt))
-    print(
-        f"machine: {os.cpu_count()} CPU cores, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads"
-    )
-    print(rows_to_markdown(rows))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2))
-    return 0
-
-
-def _load_benchmarks() -> None:
-    """Import modules that define further benchmarks (model-specific ones live with the model)."""
+def load_benchmarks() -> dict[str, Callable[..., list[dict]]]:
+    """Import :data:`BENCHMARK_MODULES` (those whose dependencies are present); the registry."""
     import importlib
 
-    for mod in ("inpaintkit.eval.bench_models", "inpaintkit.eval.bench_deepfill"):
+    for mod in BENCHMARK_MODULES:
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:
             if e.name != mod:
                 raise
+    return BENCHMARKS

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -146,10 +146,10 @@ def deepfill_fill(
     mask: torch.Tensor,
     *,
     train_size: int,
-    strategy: str = "auto",
+    strategy: Literal["auto", "full", "crop", "downscale"] = "auto",
     context: float = 2.0,
     max_pixels: int = 1024 * 1024,
-    precision: str = "fp32",
+    precision: Literal["fp32", "bf16"] = "fp32",
     refine: bool = False,
     depth_ratio: float = DEPTH_RATIO,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
@@ -222,10 +222,10 @@ def deepfill(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    strategy: str = "auto",
+    strategy: Literal["auto", "full", "crop", "downscale"] = "auto",
     context: float = 2.0,
     max_pixels: int = 1024 * 1024,
-    precision: str = "fp32",
+    precision: Literal["fp32", "bf16"] = "fp32",
     refine: bool = False,
     depth_ratio: float = DEPTH_RATIO,
     device: str = "cpu",
@@ -240,6 +240,18 @@ def deepfill(
     full scale (``auto``, ``downscale``); deeper ones are scaled down.
     ``refine``: after a window ran below full scale, run the refinement network once more on
     the upsampled fill at full resolution (sharper, lower LPIPS, slightly lower PSNR).
+
+    Args:
+        model: an installed domain (``natural128``), a full name or a ``.safetensors`` path;
+            None: the default model (natural128).
+        strategy: ``auto`` windows scaled to the training holes, ``full`` image, ``crop``
+            windows never scaled, ``downscale`` the whole image.
+        context: side of each window around a hole / the hole's extent.
+        max_pixels: most pixels the network sees per window (memory and time).
+        precision: ``fp32`` or ``bf16`` (faster on recent CPUs, slightly different).
+        refine: run the refinement network again at full resolution after a scaled window.
+        depth_ratio: holes up to this many times deeper than the training boxes stay full scale.
+        device: torch device to run on.
     """
     path = resolve_model("deepfill", model)
     G, cfg = load_network("deepfill", path, device)

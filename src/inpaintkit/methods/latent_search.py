@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -180,9 +180,9 @@ def latent_search(
     betas: tuple[float, float] = (0.9, 0.999),
     alpha: float = 1.0,
     beta: float = 0.0,
-    prior_loss: str = "gan",
+    prior_loss: Literal["gan", "nonsaturating", "wgan"] = "gan",
     prior_weight: float = 0.003,
-    context_norm: str = "l1",
+    context_norm: Literal["l1", "l2"] = "l1",
     window: int = 7,
     padding: str = "zeros",
     restarts: int = 1,
@@ -414,17 +414,17 @@ def yeh2017(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    preset: str = "paper",
+    preset: Literal["paper", "fast"] = "paper",
     iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.01,
     lam: float = 0.003,
-    prior_loss: str = "gan",
-    context_norm: str = "l1",
+    prior_loss: Literal["gan", "nonsaturating", "wgan"] = "gan",
+    context_norm: Literal["l1", "l2"] = "l1",
     window: int = 7,
-    padding: str = "zeros",
+    padding: Literal["zeros", "symmetric"] = "zeros",
     blend: bool = True,
-    precision: str | None = None,
+    precision: Literal["fp32", "bf16"] | None = None,
     init_candidates: int | None = None,
     early_stop_tol: float | None = None,
     seed: int = 0,
@@ -438,6 +438,27 @@ def yeh2017(
     ``preset="paper"`` searches as the paper does (1500 fp32 steps from one random z);
     ``preset="fast"`` (see :data:`PRESETS`) is several times faster; ``iterations``,
     ``precision``, ``init_candidates`` and ``early_stop_tol`` (0 = off) override the preset.
+
+    Args:
+        model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
+            None: the method's default model.
+        preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        iterations: search steps (None: the preset's).
+        restarts: independent searches per image; the lowest loss wins.
+        lr: Adam learning rate of the latent search.
+        lam: weight of the prior (GAN) loss against the context loss (paper: 0.003).
+        prior_loss: ``gan`` lam*log(1 - D), ``nonsaturating`` -lam*log D, or ``wgan``.
+        context_norm: ``l1`` (the paper) or ``l2`` norm of the weighted context loss.
+        window: side of the importance-weight window around the hole (paper: 7).
+        padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
+        blend: Poisson-blend the fill into the image (the paper's); False pastes it.
+        precision: ``fp32`` or ``bf16`` search (None: the preset's).
+        init_candidates: random latents tried before the search; the best starts it.
+        early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
+        seed: seed of the random starts; the same seed gives the same fill.
+        device: torch device to run on.
+        progress: show a progress bar on stderr.
+        callback: ``callback(step, loss)`` after each step (the web app's progress).
     """
     search = resolve_preset(
         "yeh2017", preset, iterations=iterations, precision=precision,
@@ -469,7 +490,7 @@ def vitoria2019(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    preset: str = "paper",
+    preset: Literal["paper", "fast"] = "paper",
     iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.03,
@@ -477,9 +498,9 @@ def vitoria2019(
     beta: float = 0.9,
     eta: float = 0.5,
     window: int = 7,
-    padding: str = "zeros",
+    padding: Literal["zeros", "symmetric"] = "zeros",
     blend: bool = True,
-    precision: str | None = None,
+    precision: Literal["fp32", "bf16"] | None = None,
     init_candidates: int | None = None,
     early_stop_tol: float | None = None,
     seed: int = 0,
@@ -490,6 +511,27 @@ def vitoria2019(
     """Vitoria et al. 2019 with the paper's defaults. image (B, 3, H, W) in [-1, 1]; mask
     (B, 1, H, W), 1 = hole. Presets and their overrides as for :func:`yeh2017` (paper: 1000
     fp32 steps).
+
+    Args:
+        model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
+            None: the method's default model.
+        preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        iterations: search steps (None: the preset's).
+        restarts: independent searches per image; the lowest loss wins.
+        lr: Adam learning rate of the latent search.
+        alpha: weight of the pixel context term (paper: 0.1).
+        beta: weight of the gradient context term (paper: 0.9).
+        eta: weight of the WGAN prior term (paper: 0.5).
+        window: side of the importance-weight window around the hole (paper: 7).
+        padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
+        blend: Poisson-blend the fill into the image (the paper's); False pastes it.
+        precision: ``fp32`` or ``bf16`` search (None: the preset's).
+        init_candidates: random latents tried before the search; the best starts it.
+        early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
+        seed: seed of the random starts; the same seed gives the same fill.
+        device: torch device to run on.
+        progress: show a progress bar on stderr.
+        callback: ``callback(step, loss)`` after each step (the web app's progress).
     """
     search = resolve_preset(
         "vitoria2019", preset, iterations=iterations, precision=precision,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -166,7 +167,7 @@ def nearest(
     *,
     data: str | None = None,
     limit: int | None = None,
-    metric: str = "l2",
+    metric: Literal["l2", "l1"] = "l2",
 ) -> MethodResult:
     """Fill each hole with the pixels of the training image closest on the known pixels.
 
