@@ -433,8 +433,30 @@ def test_mask_one_bit_and_colour_rules(tmp_path):
     np.testing.assert_array_equal(
         kio.read_mask(_save(tmp_path / "a.png", Image.fromarray(rgba))), [[0, 1, 1]]
     )
-    rgba[0, 0, :3] = 255  # colour varies now -> colour decides
-    np.testing.assert_array_equal(kio.read_mask(rgba), [[1, 0, 0]])
+    rgba[0, 0, :3] = 255  # colour varies now: hole where opaque AND bright (none here)
+    np.testing.assert_array_equal(kio.read_mask(rgba), [[0, 0, 0]])
+    rgba[0, 2, :3] = 200  # bright and alpha 128 (half opaque) -> hole
+    np.testing.assert_array_equal(kio.read_mask(rgba), [[0, 0, 1]])
+
+
+def test_mask_alpha_transparent_background_is_never_a_hole(tmp_path):
+    """Issue 22 #2: a transparent white background with an opaque black blob is no hole at all,
+    and an opaque white blob on a transparent white background is exactly the blob."""
+    rgba = np.full((40, 60, 4), 255, np.uint8)
+    rgba[:, :, 3] = 0  # transparent white background
+    rgba[10:20, 10:30] = (0, 0, 0, 255)  # opaque black blob
+    path = _save(tmp_path / "blob.png", Image.fromarray(rgba))
+    assert not kio.read_mask(path).any()
+    rgba[25:35, 40:50] = (255, 255, 255, 255)  # opaque white blob: the hole
+    want = np.zeros((40, 60), bool)
+    want[25:35, 40:50] = True
+    np.testing.assert_array_equal(
+        kio.read_mask(_save(tmp_path / "b2.png", Image.fromarray(rgba))), want
+    )
+    la16 = np.zeros((4, 4, 4), np.uint16)  # 16-bit: same rule at 32768
+    la16[..., :3] = 65535
+    la16[:2, :, 3] = 65535
+    np.testing.assert_array_equal(kio.read_mask(la16), np.arange(4)[:, None].repeat(4, 1) < 2)
 
 
 def test_mask_numpy_inputs():

@@ -11,9 +11,10 @@ alpha and grey-ness, and is atomic (temporary file + ``os.replace``); nothing is
 unless asked.
 
 Mask rule (files and arrays): a pixel is a hole where its value is >= 128 in 8-bit, >= 32768 in
-16-bit, nonzero in 1-bit, >= 0.5 in float. Colour masks use the max over R, G, B; if that is the
-same everywhere but the alpha channel varies (e.g. black strokes on a transparent layer), the
-alpha channel decides instead.
+16-bit, nonzero in 1-bit, >= 0.5 in float. Colour masks use the max over R, G, B. A mask with an
+alpha channel has its hole where it is opaque AND bright (alpha and colour both at least half):
+a transparent pixel is never a hole, whatever its colour. If the colour is the same everywhere
+but the alpha varies (e.g. black strokes on a transparent layer), the alpha alone decides.
 """
 
 from __future__ import annotations
@@ -332,10 +333,19 @@ def read_mask(
 
 
 def _hole(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """(H, W) uint8/uint16 values (+ alpha) -> (H, W) bool; alpha decides if colour is flat."""
-    if alpha is not None and colour.min() == colour.max() and alpha.min() != alpha.max():
-        colour = alpha
-    return colour >= (32768 if colour.dtype == np.uint16 else 128)
+    """(H, W) uint8/uint16 values (+ alpha) -> (H, W) bool: opaque and bright (module docstring).
+
+    A flat colour carries nothing, so then the alpha alone decides.
+    """
+
+    def half(a: np.ndarray) -> np.ndarray:
+        return a >= (32768 if a.dtype == np.uint16 else 128)
+
+    if alpha is None:
+        return half(colour)
+    if colour.min() == colour.max() and alpha.min() != alpha.max():
+        return half(alpha)
+    return half(colour) & half(alpha)
 
 
 def _mask_from_array(arr: np.ndarray) -> np.ndarray:

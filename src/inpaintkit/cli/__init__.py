@@ -25,7 +25,8 @@ examples:
   inpaintkit eval --data images/ --methods telea,ns --masks center,random80 --size 256 --out ev/
   inpaintkit serve                     # the web app at http://127.0.0.1:8000/
 
-Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzero (1-bit).
+Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzero (1-bit);
+with an alpha channel, where it is also opaque (alpha >= half).
 """
 
 
