@@ -301,8 +301,12 @@ def test_no_model_installed(weights_dirs: Path) -> None:
     with pytest.raises(InpaintError, match="does not exist"):
         vitoria2019(image, mask, model="/nowhere/x.safetensors", progress=False)
     _install_tiny_vitoria(weights_dirs, "vitoria2019_second16")
-    with pytest.raises(InpaintError, match=r"several models are installed \(second16, tiny16\)"):
-        vitoria2019(image, mask, progress=False)
+    # several installed, no celeba64 among them: the first by name runs (issue 22 #1)
+    from inpaintkit.weights import default_model
+
+    assert default_model("vitoria2019") == "second16"
+    res = vitoria2019(image, mask, progress=False, iterations=2)
+    assert res.extras["model"].endswith("vitoria2019_second16.safetensors")
 
 
 def test_wrong_architecture_in_card(weights_dirs: Path) -> None:

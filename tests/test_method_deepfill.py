@@ -161,8 +161,8 @@ def test_default_model_when_several_are_installed(
     for name in ("deepfill_faces32", "deepfill_other32"):
         for ext in (".safetensors", ".json"):
             shutil.copy(model_file.with_suffix(ext), tmp_path / f"{name}{ext}")
-    with pytest.raises(InpaintError, match=r"several models are installed \(faces32, other32\)"):
-        resolve_model("deepfill", None)  # no natural128 among them: the user must choose
+    # no natural128 among them: the first by name, never an error (issue 22 #1)
+    assert resolve_model("deepfill", None) == tmp_path / "deepfill_faces32.safetensors"
     for ext in (".safetensors", ".json"):
         shutil.copy(model_file.with_suffix(ext), tmp_path / f"deepfill_natural128{ext}")
     assert resolve_model("deepfill", None) == tmp_path / "deepfill_natural128.safetensors"

@@ -40,6 +40,8 @@ class Inpainted:
         seconds: wall time of the method itself (not reading or writing).
         notes: remarks for the user (resizing, empty mask, ...).
         extras: method by-products (attention maps, search losses, ...).
+        model: the short name of the model file that ran (``natural128``), or None for a
+            method that uses none (or an empty mask, where nothing ran).
     """
 
     pixels: np.ndarray
@@ -49,6 +51,7 @@ class Inpainted:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
 
     def save(self, path: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
         """Write the result in the input's format (alpha, EXIF and ICC kept), atomically."""
@@ -127,7 +130,7 @@ def _call(
     if "device" in params:
         options = {**options, "device": device}
     elif device != "cpu":
-        raise InpaintError(f"method {info.name!r} runs on the CPU only; drop --device {device}")
+        raise InpaintError(f"method {info.name!r} runs on the CPU only, not on {device!r}")
     dev = torch.device("cpu") if "device" not in params else torch.device(device)
     x, m = x.to(dev), m.to(dev)
     x = x * (1 - m)  # never let a method see the hole's original content
@@ -230,7 +233,18 @@ def inpaint(
         seconds=seconds,
         notes=list(result.notes),
         extras=dict(result.extras),
+        model=_model_name(info.name, result.extras),
     )
+
+
+def _model_name(method: str, extras: dict[str, Any]) -> str | None:
+    """The short name of the model file a method reports in ``extras["model"]``, or None."""
+    path = extras.get("model")
+    if not isinstance(path, str | Path):
+        return None
+    from inpaintkit.weights import model_name
+
+    return model_name(method, path)
 
 
 def inpaint_batch(
@@ -285,5 +299,8 @@ def inpaint_batch(
             for k, v in result.extras.items()
         }
         pixels = paste_back(src.pixels, fill, hole)
-        out.append(Inpainted(pixels, hole, src, method, seconds, list(result.notes), extras))
+        model = _model_name(info.name, result.extras)
+        out.append(
+            Inpainted(pixels, hole, src, method, seconds, list(result.notes), extras, model)
+        )
     return out

@@ -197,7 +197,8 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
     for note in res.notes:
         print(f"inpaintkit: {job.image.name}: {note}", file=sys.stderr)
     out = res.save(job.output, overwrite=args.overwrite, quality=args.quality)
-    msg = f"{job.image} -> {out} ({method}, {res.seconds:.2f} s)"
+    model = f", model {res.model}" if res.model else ""
+    msg = f"{job.image} -> {out} ({method}{model}, {res.seconds:.2f} s)"
     if args.compare:
         cmp_path = out.with_name(f"{out.stem}_compare.png")
         write_image(

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import list_installed, load_network, resolve_model
+from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_network, resolve_model
 
 
 def _resize(t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -55,12 +55,12 @@ def fit_to_model(
     kind="feed-forward",
     summary="one pass of an encoder-decoder trained with l2 + adversarial loss on one mask kind "
     "and image domain (the learned baseline of Yeh's and Song's tables)",
-    needs="a trained context encoder for the image domain and mask kind "
-    "(--opt model=<domain>, e.g. celeba64_center)",
+    needs="a trained context encoder for the image domain and mask kind (bundled: "
+    "natural128_center, the default; natural128_medium, natural128_thick)",
     paper="Pathak, Kraehenbuehl, Donahue, Darrell, Efros: Context Encoders: Feature Learning by "
     "Inpainting, CVPR 2016",
     models=tuple(list_installed("context_encoder")),
-    default_model=None,
+    default_model=DEFAULT_MODEL["context_encoder"],
 )
 def context_encoder(
     image: torch.Tensor,

@@ -36,7 +36,7 @@ from inpaintkit.losses.latent import (
     prior_loss_wgan,
 )
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import list_installed, load_gan, resolve_model
+from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_gan, resolve_model
 
 Callback = Callable[[int, float], None]
 
@@ -403,11 +403,12 @@ def inpaint_with_model(
     kind="latent-search",
     summary="search a DCGAN's latent space for the face/scene closest to the known pixels, then "
     "Poisson-blend (small images of one domain)",
-    needs="a trained DCGAN for the image domain (--opt model=celeba64)",
+    needs="a trained DCGAN for the image domain (bundled: celeba64, the default; cars64, "
+    "housenumbers64)",
     paper="Yeh, Chen, Lim, Schwing, Hasegawa-Johnson, Do: Semantic Image Inpainting with Deep "
     "Generative Models, CVPR 2017",
     models=tuple(list_installed("yeh2017")),
-    default_model=None,
+    default_model=DEFAULT_MODEL["yeh2017"],
 )
 def yeh2017(
     image: torch.Tensor,
@@ -479,11 +480,12 @@ def yeh2017(
     kind="latent-search",
     summary="search a ResNet WGAN-GP's latent space matching known pixels and their gradients, "
     "then Poisson-blend (small images of one domain)",
-    needs="a trained ResNet WGAN-GP for the image domain (--opt model=celeba64)",
+    needs="a trained ResNet WGAN-GP for the image domain (bundled: celeba64, the default; "
+    "cars64, housenumbers64)",
     paper="Vitoria, Sintes, Ballester: Semantic Image Inpainting Through Improved Wasserstein "
     "Generative Adversarial Networks, VISAPP 2019",
     models=tuple(list_installed("vitoria2019")),
-    default_model=None,
+    default_model=DEFAULT_MODEL["vitoria2019"],
 )
 def vitoria2019(
     image: torch.Tensor,

@@ -41,7 +41,7 @@ def list_images(folder: str | Path, *, limit: int | None = None) -> list[Path]:
     try:
         return io.list_images(folder, limit=limit)
     except InpaintError as e:
-        raise InpaintError(f"nearest: {e}; point --opt data= at a folder of images") from None
+        raise InpaintError(f"nearest: {e}; set its option data to a folder of images") from None
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -145,7 +145,7 @@ def library_distances(library: Tensor, query: Tensor, known: Tensor, *, metric: 
 
 def _check_options(data: str | Path | None, limit: int | None, metric: str) -> None:
     if data is None or str(data) == "":
-        raise InpaintError("nearest needs a folder of training images: --opt data=DIR")
+        raise InpaintError("nearest needs a folder of training images: set its option data")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InpaintError(f"nearest: limit must be an integer >= 1 or None, got {limit!r}")
     if metric not in METRICS:
@@ -157,7 +157,7 @@ def _check_options(data: str | Path | None, limit: int | None, metric: str) -> N
     kind="retrieval",
     summary="Nearest neighbour (Yeh 2017 baseline): pastes the training image that best "
     "matches the known pixels; sharp but seams unless the library is close",
-    needs="a folder of training images of the same domain: --opt data=DIR",
+    needs="a folder of training images of the same domain (option data)",
     paper="baseline of R. A. Yeh et al., Semantic Image Inpainting with Deep Generative "
     "Models, CVPR 2017",
 )

@@ -104,6 +104,7 @@ def job_json(job: Job, jobs: JobQueue) -> dict[str, Any]:
     }
     out["urls"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel"}
     res = job.result
+    out["model"] = None if res is None else res.model
     if res is not None:
         out["notes"] = list(res.notes)
         out["urls"].update(result=f"{base}/result", mask=f"{base}/mask")
@@ -146,7 +147,11 @@ def result_response(job: Job, fmt: str | None, *, download: bool = False) -> Res
     return Response(
         job.encoded[pil_fmt],
         media_type=results.MEDIA_TYPES[pil_fmt],
-        headers={"Content-Disposition": f'{disposition}; filename="{name}"', "X-Job-Id": job.id},
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{name}"',
+            "X-Job-Id": job.id,
+            "X-Model": res.model or "",
+        },
     )
 
 

@@ -38,6 +38,13 @@ def installed_models(name: str) -> list[str]:
     return list(installed_for(name))
 
 
+def default_model(name: str) -> str | None:
+    """The model method ``name`` runs when a request names none (the library's default)."""
+    from inpaintkit.weights import default_model as library_default
+
+    return library_default(name)
+
+
 def option_kind(opt: OptionInfo) -> str:
     """``bool``, ``int``, ``float`` or ``str``: the form control an option needs."""
     if opt.default is not None:
@@ -90,6 +97,7 @@ def describe_method(info: MethodInfo, *, data_dirs: Mapping[str, Path]) -> dict[
         "max_pixels": info.max_pixels,
         "needs_model": needs_model,
         "models": models,
+        "default_model": default_model(info.name) if needs_model else None,
         "ready": not needs_model or bool(models),
         "reports_progress": takes_callback(info),
         "options": options,

@@ -27,12 +27,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from inpaintkit.errors import InpaintError
+
+if TYPE_CHECKING:  # pragma: no cover - torch is imported when a model is read, not to list them
+    import torch
+    from torch import nn
 
 #: architecture registry name -> the method whose model files it makes.
 ARCH_METHOD: dict[str, str] = {
@@ -42,10 +43,18 @@ ARCH_METHOD: dict[str, str] = {
     "context_encoder": "context_encoder",
     "song": "song2018",
 }
-#: method -> the model used when several are installed and the caller names none: the
-#: general-purpose one (``deepfill``: natural photos, not faces; both: the 128 px models, which
-#: beat their sharper 256 px siblings on l1, PSNR and SSIM).
-DEFAULT_MODEL: dict[str, str] = {"deepfill": "natural128", "song2018": "natural128"}
+#: method -> the model used when the caller names none, in the library, the CLI, the HTTP API
+#: and the web page alike: the general-purpose one. ``deepfill``, ``song2018``: natural photos,
+#: not faces, at 128 px (they beat their sharper 256 px siblings on l1, PSNR and SSIM);
+#: ``yeh2017``, ``vitoria2019``: faces (celeba64), the domain their papers show first;
+#: ``context_encoder``: natural photos trained on the centre hole (the paper's setting).
+DEFAULT_MODEL: dict[str, str] = {
+    "deepfill": "natural128",
+    "song2018": "natural128",
+    "yeh2017": "celeba64",
+    "vitoria2019": "celeba64",
+    "context_encoder": "natural128_center",
+}
 #: method -> architecture registry name.
 METHOD_ARCH: dict[str, str] = {m: a for a, m in ARCH_METHOD.items()}
 #: architecture registry name -> (module, config dataclass) that builds it from a card.
@@ -63,6 +72,7 @@ __all__ = [
     "METHOD_ARCH",
     "ModelFile",
     "bundled_dir",
+    "default_model",
     "find_model",
     "installed_for",
     "list_installed",
@@ -155,16 +165,40 @@ def _install_hint(method: str) -> str:
     )
 
 
+def default_model(method: str) -> str | None:
+    """The model :func:`resolve_model` loads when the caller names none, or None if none is
+    installed: the method's :data:`DEFAULT_MODEL` if installed, else the only installed one,
+    else the first installed one by name (a method with models never fails for want of one).
+
+    >>> default_model("telea") is None
+    True
+    """
+    if method not in METHOD_ARCH and method not in ARCH_METHOD:
+        return None
+    installed = list_installed(method)
+    if not installed:
+        return None
+    preferred = DEFAULT_MODEL.get(_method(method))
+    return preferred if preferred in installed else installed[0]
+
+
+def model_name(method: str, path: str | Path) -> str:
+    """The short name of a model file as users write it: ``.../deepfill_natural128.safetensors``
+    -> ``natural128`` (a file of another name is named by its stem).
+
+    >>> model_name("deepfill", "/x/deepfill_natural128.safetensors")
+    'natural128'
+    """
+    return Path(path).stem.removeprefix(f"{_method(method)}_")
+
+
 def resolve_model(method: str, model: str | None) -> Path:
     """The model file a method should load: ``model`` is a domain, a full name, a path or None.
 
-    None picks the only installed model, or, when several are, the method's
-    :data:`DEFAULT_MODEL` if that one is installed. Errors name the installed models and how to
-    get one.
+    None picks :func:`default_model`. Errors name the installed models and how to get one.
 
     Raises:
-        InpaintError: nothing installed, unknown domain, several installed and none named, or a
-            path that does not exist.
+        InpaintError: nothing installed, unknown domain, or a path that does not exist.
     """
     method = _method(method)
     installed = list_installed(method)
@@ -175,18 +209,10 @@ def resolve_model(method: str, model: str | None) -> Path:
             raise InpaintError(f"model file {path} does not exist")
         return path
     if model is None:
-        if len(installed) == 1:
-            model = installed[0]
-        elif DEFAULT_MODEL.get(method) in installed:
-            model = DEFAULT_MODEL[method]
-        elif not installed:
+        model = default_model(method)
+        if model is None:
             raise InpaintError(
                 f"{method} needs a trained model and none is installed; {_install_hint(method)}"
-            )
-        else:
-            raise InpaintError(
-                f"{method}: several models are installed ({listed}); "
-                "choose one with --opt model=NAME"
             )
     path = find_model(method, model)
     if path is None:
