@@ -184,6 +184,7 @@ def test_methods_list_options_and_models(client):
             "default": 3,
             "nullable": False,
             "annotation": "int",
+            "help": "radius in pixels of the known neighbourhood each filled pixel averages",
             "choices": None,
         }
     ]
@@ -195,6 +196,59 @@ def test_methods_list_options_and_models(client):
     assert "callback" not in names and "device" not in names and "progress" not in names
     model = next(o for o in yeh["options"] if o["name"] == "model")
     assert model["choices"] == installed_for("yeh2017")
+    # issue 22 #11: every option has a description, and a choice lists its values
+    preset = next(o for o in yeh["options"] if o["name"] == "preset")
+    assert preset["choices"] == ["paper", "fast"] and preset["default"] == "paper"
+    assert all(o["help"] for m in methods.values() for o in m["options"]), "a one-line help each"
+    # issue 22 #1: the default model is the library's, shown to the page
+    from inpaintkit.weights import default_model
+
+    assert yeh["default_model"] == default_model("yeh2017")
+    if "celeba64" in installed_for("yeh2017"):
+        assert yeh["default_model"] == "celeba64"
+
+
+def test_job_reports_the_model_that_ran(client, pixels, hole):
+    """Issue 22 #1: the API returns which model ran (JSON ``model`` and ``X-Model``); a method
+    with several models installed runs its default, never asks for a choice."""
+    if not installed_for("context_encoder"):
+        pytest.skip("no context_encoder model installed")
+    from inpaintkit.weights import default_model
+
+    job = wait(client, submit(client, encode(pixels), mask_png(hole), "context_encoder")["id"])
+    assert job["status"] == "done", job
+    assert job["model"] == default_model("context_encoder")
+    r = client.get(job["urls"]["result"])
+    assert r.headers["X-Model"] == job["model"]
+    telea = wait(client, submit(client, encode(pixels), mask_png(hole))["id"])
+    assert telea["model"] is None
+
+
+def test_api_errors_speak_no_cli_and_name_the_method_once(client, pixels, hole):
+    """Issue 22 #12: no ``--opt``/``--flag`` words and no ``m: m:`` in API errors."""
+    body = files(encode(pixels), mask_png(hole))
+    cases = [
+        ("nearest", {}),
+        ("context_encoder", {"model": "nope"}),
+        ("yeh2017", {"preset": "slow"}),
+        ("telea", {"radius": "wide"}),
+    ]
+    for method, options in cases:
+        r = client.post(
+            "/api/jobs", files=body, data={"method": method, "options": json.dumps(options)}
+        )
+        if r.status_code == 202:
+            job = wait(client, r.json()["id"], limit=30)
+            assert job["status"] == "failed", job
+            detail = job["error"]
+        else:
+            detail = r.json()["detail"]
+        assert "--" not in detail, detail
+        assert f"{method}: {method}" not in detail and detail.count(f"{method}:") <= 1, detail
+    r = client.post(
+        "/api/jobs", files=body, data={"method": "yeh2017", "options": '{"preset": "x"}'}
+    )
+    error(r, 422, "choose paper | fast")
 
 
 def test_masks_list_and_generate(client):

@@ -300,7 +300,5 @@ def inpaint_batch(
         }
         pixels = paste_back(src.pixels, fill, hole)
         model = _model_name(info.name, result.extras)
-        out.append(
-            Inpainted(pixels, hole, src, method, seconds, list(result.notes), extras, model)
-        )
+        out.append(Inpainted(pixels, hole, src, method, seconds, list(result.notes), extras, model))
     return out

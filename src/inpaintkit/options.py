@@ -51,8 +51,8 @@ def parse_options(info: MethodInfo, pairs: Iterable[str]) -> dict[str, Any]:
     """Parse ``["radius=5", "model=celeba64"]`` against ``info``'s keyword options.
 
     Raises:
-        InpaintError: malformed pair, unknown option (the message lists the known ones), or a
-            value of the wrong type.
+        InpaintError: malformed pair, unknown option (the message lists the known ones), a
+            value of the wrong type, or one outside the option's choices (``Literal``).
     """
     known = {o.name: o for o in info.options}
     out: dict[str, Any] = {}
@@ -71,4 +71,9 @@ def parse_options(info: MethodInfo, pairs: Iterable[str]) -> dict[str, Any]:
             out[name] = parse_value(value, opt.default, opt.annotation)
         except ValueError as e:
             raise InpaintError(f"bad value for {info.name} option {name!r}: {e}") from None
+        if opt.choices and out[name] is not None and out[name] not in opt.choices:
+            listed = " | ".join(map(str, opt.choices))
+            raise InpaintError(
+                f"bad value for {info.name} option {name!r}: {value!r}; choose {listed}"
+            )
     return out

@@ -88,7 +88,7 @@ def docstring_args(doc: str) -> dict[str, str]:
     r"""``{name: first sentence}`` from a Google docstring's ``Args:`` section.
 
     Entries may name several arguments (``patch, stride: ...``); continuation lines are joined
-    until the first full stop.
+    until the first full stop; reST literals lose their double backquotes.
 
     >>> docstring_args("Do it.\n\nArgs:\n    a, b: the sides. More.\n    c: a long\n"
     ...                "        line.\n\nReturns:\n    x")
@@ -105,7 +105,7 @@ def docstring_args(doc: str) -> dict[str, str]:
 
     def flush() -> None:
         if names:
-            joined = " ".join(text).strip()
+            joined = " ".join(text).strip().replace("``", "")
             sentence = re.split(r"(?<=[^.\s]{2})\.(\s|$)", joined, maxsplit=1)[0]
             for n in names:
                 out[n] = sentence.rstrip(".").strip()

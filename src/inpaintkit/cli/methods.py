@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from inpaintkit.errors import InpaintError
+
 
 def add_methods_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``inpaintkit methods``."""
@@ -23,55 +25,77 @@ def add_methods_parser(sub: argparse._SubParsersAction) -> None:
 
 def installed_models(name: str) -> list[str]:
     """Model names installed for method ``name`` (empty for methods that need none)."""
-    try:
-        from inpaintkit.weights import installed_for
-    except ImportError:
-        return []
+    from inpaintkit.weights import installed_for
+
     return list(installed_for(name))
 
 
 def method_rows() -> list[dict]:
-    """One dict per method: name, kind, summary, needs, installed, options."""
-    from inpaintkit.registry import list_methods
+    """One dict per method: name, kind, summary, needs, installed and default model, options.
+
+    Read from the method catalogue (:mod:`inpaintkit.catalog`), so no method is imported.
+    """
+    from inpaintkit.catalog import method_entries
+    from inpaintkit.weights import default_model
 
     rows = []
-    for m in list_methods():
-        needs_model = bool(m.models) or m.kind in ("latent-search", "feed-forward")
-        models = installed_models(m.name) if needs_model else []
+    for m in method_entries():
+        needs_model = m["uses_models"] or m["kind"] in ("latent-search", "feed-forward")
+        models = installed_models(m["name"]) if needs_model else []
         rows.append(
             {
-                "name": m.name,
-                "kind": m.kind,
-                "summary": m.summary,
-                "needs": m.needs,
-                "paper": m.paper,
+                "name": m["name"],
+                "kind": m["kind"],
+                "summary": m["summary"],
+                "needs": m["needs"],
+                "paper": m["paper"],
                 "needs_model": needs_model,
                 "installed": (", ".join(models) or "no model installed") if needs_model else "yes",
                 "models": models,
-                "max_pixels": m.max_pixels,
-                "options": {o.name: _jsonable(o.default) for o in m.options},
+                "default_model": default_model(m["name"]) if needs_model else None,
+                "max_pixels": m["max_pixels"],
+                "options": m["options"],
             }
         )
     return rows
 
 
-def _jsonable(v: object) -> object:
-    return v if isinstance(v, str | int | float | bool | type(None) | list) else repr(v)
+def option_lines(row: dict) -> list[str]:
+    """``NAME=CHOICES  help (default X)`` per option of a :func:`method_rows` row."""
+    lines = []
+    for o in row["options"]:
+        if o["name"] == "model" and row["needs_model"]:
+            value = "|".join(row["models"]) or "NAME"
+            default = row["default_model"] or "none installed"
+        else:
+            value = "|".join(map(str, o["choices"])) if o["choices"] else o["annotation"]
+            default = (
+                json.dumps(o["default"]) if not isinstance(o["default"], str) else o["default"]
+            )
+        lines.append(f"  {o['name']}={value}")
+        lines.append(f"      {o['help'] or '(no description)'} (default: {default})")
+    return lines
 
 
 def methods_command(args: argparse.Namespace) -> int:
     """Handler of ``inpaintkit methods``."""
     rows = method_rows()
     if args.options:
-        from inpaintkit.registry import get_method
-
-        info = get_method(args.options)
-        print(f"{info.name} ({info.kind}): {info.summary}")
-        if info.paper:
-            print(f"paper: {info.paper}")
-        print(f"needs: {info.needs}")
-        for o in info.options:
-            print(f"  --opt {o.name}=...   default {o.default!r}  ({o.annotation})")
+        row = next((r for r in rows if r["name"] == args.options), None)
+        if row is None:
+            known = ", ".join(sorted(r["name"] for r in rows))
+            raise InpaintError(f"unknown method {args.options!r}; known methods: {known}")
+        print(f"{row['name']} ({row['kind']}): {row['summary']}")
+        if row["paper"]:
+            print(f"paper: {row['paper']}")
+        print(f"needs: {row['needs']}")
+        if row["needs_model"]:
+            print(f"model: {row['default_model'] or 'none installed'} by default; "
+                  f"installed: {row['installed']}")  # fmt: skip
+        print(
+            "options (inpaintkit run ... --opt NAME=VALUE):" if row["options"] else "options: none"
+        )
+        print("\n".join(option_lines(row)))
         return 0
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -73,7 +73,7 @@ def describe_method(info: MethodInfo, *, data_dirs: Mapping[str, Path]) -> dict[
     for opt in info.options:
         if opt.name in SERVER_OPTIONS:
             continue
-        choices: list[str] | None = None
+        choices: list[Any] | None = list(opt.choices) if opt.choices else None
         if opt.name == "model" and needs_model:
             choices = models
         elif opt.name == "data":
@@ -85,6 +85,7 @@ def describe_method(info: MethodInfo, *, data_dirs: Mapping[str, Path]) -> dict[
                 "default": _jsonable(opt.default),
                 "nullable": opt.default is None or "None" in opt.annotation,
                 "annotation": opt.annotation,
+                "help": opt.help,
                 "choices": choices,
             }
         )

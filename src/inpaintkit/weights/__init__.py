@@ -189,7 +189,7 @@ def model_name(method: str, path: str | Path) -> str:
     >>> model_name("deepfill", "/x/deepfill_natural128.safetensors")
     'natural128'
     """
-    return Path(path).stem.removeprefix(f"{_method(method)}_")
+    return Path(path).stem.removeprefix(f"{ARCH_METHOD.get(method, method)}_")
 
 
 def resolve_model(method: str, model: str | None) -> Path:

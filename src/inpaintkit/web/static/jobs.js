@@ -79,6 +79,11 @@ export function setBusy(job) {
   maskChanged();
 }
 
+// "telea: message", unless the message names the method first already (never "m: m: ...").
+export function withMethod(method, text) {
+  return text.startsWith(method) ? text : `${method}: ${text}`;
+}
+
 export async function runMethods(methods, options, onDone) {
   hideMessage();
   const done = [];
@@ -87,7 +92,7 @@ export async function runMethods(methods, options, onDone) {
     try {
       job = await submitJob(method, options(method));
     } catch (e) {
-      showMessage(methods.length > 1 ? `${method}: ${e.message}` : e.message);
+      showMessage(methods.length > 1 ? withMethod(method, e.message) : e.message);
       break;
     }
     setBusy(job);
@@ -97,7 +102,7 @@ export async function runMethods(methods, options, onDone) {
     if (final.status !== "done") {
       const kind = final.status === "cancelled" ? "info" : "error";
       const text = final.error || final.status;
-      showMessage(methods.length > 1 ? `${method}: ${text}` : text, kind);
+      showMessage(methods.length > 1 ? withMethod(method, text) : text, kind);
       break;
     }
     done.push(final);
@@ -143,7 +148,8 @@ export function showResult(job) {
   link.download = resultName(job);
   link.textContent = `Download ${job.input.format === "JPEG" ? "JPEG" : job.input.format}`;
   const secs = job.seconds === null ? "" : `, ${job.seconds.toFixed(2)} s`;
-  $("result-info").textContent = `${job.method}${secs}`;
+  const model = job.model ? `, model ${job.model}` : "";
+  $("result-info").textContent = `${job.method}${model}${secs}`;
   const notes = $("result-notes");
   notes.innerHTML = "";
   for (const n of job.notes || []) {
@@ -156,7 +162,7 @@ export function showResult(job) {
   overlay.add(new Option("none", ""));
   for (const x of job.extras || []) overlay.add(new Option(x.name, x.url));
   $("overlay-controls").hidden = !(job.extras || []).length;
-  if ((job.extras || []).length) overlay.value = job.extras[0].url;
+  overlay.value = "";  // overlays (e.g. deepfill's attention) are off until asked for
   updateOverlay();
   setBaSplit(Number($("ba-slider").value));
   $("tab-result").disabled = false;
@@ -179,7 +185,8 @@ export function setBaSplit(percent) {
 
 export function addResult(job) {
   const secs = job.seconds === null ? "" : `${job.seconds.toFixed(2)} s`;
-  $("compare-grid").append(tile(job.method, `${job.urls.result}?format=png`, secs, job));
+  const info = job.model ? `${job.model} · ${secs}` : secs;
+  $("compare-grid").append(tile(job.method, `${job.urls.result}?format=png`, info, job));
 }
 
 export function tile(title, src, info, job) {

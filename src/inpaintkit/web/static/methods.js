@@ -50,7 +50,9 @@ export function showMethod() {
   const models = $("method-models");
   models.className = "models";
   if (m.needs_model && m.models.length) {
-    models.textContent = `Installed models: ${m.models.join(", ")}`;
+    const others = m.models.filter((x) => x !== m.default_model);
+    models.textContent = `Model: ${m.default_model} (the default)` +
+      (others.length ? `; also installed: ${others.join(", ")}` : "");
   } else if (m.needs_model) {
     models.textContent = `No model installed. Needs ${m.needs}.`;
     models.className = "models warning";
@@ -69,13 +71,20 @@ export function optionField(o) {
   label.className = "field option";
   const name = document.createElement("span");
   name.textContent = o.name;
-  name.title = `${o.annotation}, default ${JSON.stringify(o.default)}`;
+  name.title = `${o.help}\n(${o.annotation}, default ${JSON.stringify(o.default)})`;
   let input;
   if (o.choices) {
+    // A choice is a select box. Nothing is pre-selected but the default: for `model` that is
+    // "(default: NAME)", which sends nothing, so the server runs the method's default model.
     input = document.createElement("select");
-    if (o.nullable) input.add(new Option("(default)", ""));
-    for (const c of o.choices) input.add(new Option(c, c));
-    if (o.name === "model" && o.choices.length) input.value = o.choices[0];
+    const method = methodInfo($("method").value);
+    if (o.name === "model" && method && method.default_model) {
+      input.add(new Option(`(default: ${method.default_model})`, ""));
+    } else if (o.nullable) {
+      input.add(new Option("(default)", ""));
+    }
+    for (const c of o.choices) input.add(new Option(String(c), String(c)));
+    input.value = o.default === null ? "" : String(o.default);
   } else if (o.type === "bool") {
     input = document.createElement("input");
     input.type = "checkbox";
@@ -93,6 +102,12 @@ export function optionField(o) {
   input.dataset.type = o.type;
   input.dataset.default = JSON.stringify(o.default);
   label.append(name, input);
+  if (o.help) {
+    const help = document.createElement("small");
+    help.className = "help";
+    help.textContent = o.help;
+    label.append(help);
+  }
   return label;
 }
 
