@@ -146,3 +146,22 @@ def test_python_dash_m_runs_the_cli(tmp_path):
         [*cmd[:4], "nosuchkind", "-o", str(out)], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "nosuchkind" in bad.stderr
+
+
+def test_folder_run_skips_an_image_without_a_mask(tmp_path, smooth_image, square_hole, capsys):
+    """Issue 22 #13: one image without a mask is skipped and reported, like an unreadable one;
+    the others are filled and the exit status says some failed (1), not a usage error (2)."""
+    src, masks = tmp_path / "in", tmp_path / "masks"
+    src.mkdir(), masks.mkdir()
+    for name in ("a", "b", "c"):
+        Image.fromarray(smooth_image).save(src / f"{name}.png")
+    for name in ("a", "c"):
+        Image.fromarray((square_hole * 255).astype(np.uint8)).save(masks / f"{name}_mask.png")
+    (src / "d.png").write_bytes(b"not an image")
+    Image.fromarray((square_hole * 255).astype(np.uint8)).save(masks / "d_mask.png")
+    code = main(["run", str(src), "--mask", str(masks), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+    assert "skipped" in err and "no mask for b.png" in err and "d.png" in err
+    assert "2 of 4 images failed" in err

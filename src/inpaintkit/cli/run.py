@@ -72,6 +72,7 @@ class Job:
     image: Path
     mask: Path | None
     output: Path
+    problem: str | None = None  # why it cannot run (no mask found): skipped and reported
 
 
 def _is_mask_name(path: Path) -> bool:
@@ -107,7 +108,18 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
     out_dir = args.output or src.with_name(f"{src.name}_{tag}")
     if out_dir.exists() and not out_dir.is_dir():
         raise InpaintError(f"output {str(out_dir)!r} is a file; give a folder for a folder input")
-    return [Job(p, _mask_for(args, p), out_dir / p.relative_to(src)) for p in files]
+    return [_folder_job(args, p, out_dir / p.relative_to(src)) for p in files]
+
+
+def _folder_job(args: argparse.Namespace, image: Path, output: Path) -> Job:
+    """A job of a folder run: an image without a mask in the mask folder is not an abort but a
+    job with a problem, skipped and reported like an unreadable image."""
+    try:
+        return Job(image, _mask_for(args, image), output)
+    except InpaintError as e:
+        if args.mask is None or not args.mask.is_dir():
+            raise
+        return Job(image, None, output, problem=str(e))
 
 
 def _mask_for(args: argparse.Namespace, image: Path) -> Path | None:
@@ -175,6 +187,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _run_one(job, args, method, options, inpaint, load_image, write_image) -> None:
+    if job.problem:
+        raise InpaintError(job.problem)
     image = load_image(job.image)
     if job.mask is not None:
         mask_src = job.mask
