@@ -54,7 +54,14 @@ class Inpainted:
     model: str | None = None
 
     def save(self, path: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
-        """Write the result in the input's format (alpha, EXIF and ICC kept), atomically."""
+        """Write the result in the input's format (alpha, EXIF, ICC, XMP, quality kept),
+        atomically. Nothing filled (an empty mask) and the same format: the input file is
+        copied byte for byte. ``kwargs``: :func:`io.write_image`'s ``format``, ``quality``."""
+        unchanged = not self.mask.any() and kwargs.get("quality") is None
+        if unchanged and kwargs.get("format") is None:
+            copied = io.copy_source(path, self.source, overwrite=overwrite)
+            if copied is not None:
+                return copied
         return io.write_image(path, self.pixels, like=self.source, overwrite=overwrite, **kwargs)
 
 

@@ -33,6 +33,7 @@ from PIL import Image
 from inpaintkit.codecs import encode_png16, orient_array, reset_exif_orientation
 from inpaintkit.convert import from_tensor, mask_to_tensor, tensor_to_mask, to_tensor
 from inpaintkit.errors import InpaintError
+from inpaintkit.file_encoding import SourceEncoding, read_encoding, save_options
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -84,6 +85,8 @@ class LoadedImage:
         exif: the source's EXIF block with Orientation reset to 1, or None.
         icc_profile: the source's ICC profile, or None.
         path: where it was read from, or None for bytes.
+        encoding: how the source was encoded (JPEG tables and subsampling, WebP quality, XMP,
+            comment, DPI; see :mod:`inpaintkit.file_encoding`), or None.
 
     Build one from arrays with ``LoadedImage(pixels)``: the defaults describe a plain RGB PNG.
     """
@@ -96,6 +99,7 @@ class LoadedImage:
     exif: bytes | None = None
     icc_profile: bytes | None = None
     path: Path | None = None
+    encoding: SourceEncoding | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -199,6 +203,7 @@ def read_image(source: str | Path | bytes) -> LoadedImage:
         grey=grey,
         exif=reset_exif_orientation(raw_exif) if raw_exif else None,
         icc_profile=im.info.get("icc_profile") or None,
+        encoding=read_encoding(im, data),
         path=path,
     )
 
@@ -405,7 +410,7 @@ def write_image(
     *,
     like: LoadedImage | None = None,
     format: str | None = None,
-    quality: int = 95,
+    quality: int | None = None,
     overwrite: bool = False,
     alpha: np.ndarray | None = None,
 ) -> Path:
@@ -418,7 +423,10 @@ def write_image(
     (channel 0 if R == G == B everywhere, else ITU-R 601 luma, rounded); its alpha is re-attached
     unless ``alpha`` is given. 16-bit pixels stay 16-bit in PNG and TIFF and are rounded to
     8 bits (``round(v / 257)``) for JPEG, WebP and BMP. JPEG and BMP drop alpha. 16-bit colour
-    TIFF is written by OpenCV, without EXIF or ICC.
+    TIFF is written by OpenCV, without EXIF or ICC. ``quality`` (1..100) sets JPEG/WebP
+    quality; None keeps the source's (a JPEG's own tables and chroma subsampling, a WebP's
+    estimated quality or losslessness; 95 without a source). XMP, the JPEG comment and the DPI
+    of ``like`` are kept where the format holds them (:mod:`inpaintkit.file_encoding`).
 
     Raises:
         InpaintError: unsupported suffix or format, the file exists (or is ``like.path``) and
@@ -428,7 +436,7 @@ def write_image(
     _check_pixels(pixels)
     target, fmt = _resolve_target(Path(path), like.format if like else None, format)
     _check_target(target, like.path if like else None, overwrite)
-    if not 1 <= quality <= 100:
+    if quality is not None and not 1 <= quality <= 100:
         raise InpaintError(f"quality must be 1..100, got {quality}")
     alpha = alpha if alpha is not None else (like.alpha if like is not None else None)
     colour = _to_grey(pixels) if like is not None and like.grey else pixels
@@ -436,8 +444,26 @@ def write_image(
         alpha = _match_alpha(alpha, pixels)
     exif = like.exif if like is not None else None
     icc = like.icc_profile if like is not None else None
-    data = _encode(colour, alpha, fmt, quality=quality, exif=exif, icc=icc)
+    options = save_options(like.encoding if like is not None else None, fmt, quality)
+    data = _encode(colour, alpha, fmt, options=options, exif=exif, icc=icc)
     _atomic_write(target, data)
+    return target
+
+
+def copy_source(path: str | Path, like: LoadedImage, *, overwrite: bool = False) -> Path | None:
+    """Copy ``like``'s file byte for byte to ``path`` when that writes the same format (an
+    unchanged image keeps every byte); None when it cannot (no source file, another format).
+
+    Raises:
+        InpaintError: as :func:`write_image` for an existing target.
+    """
+    if like.path is None or not Path(like.path).is_file():
+        return None
+    target, fmt = _resolve_target(Path(path), like.format, None)
+    if fmt != _FORMAT_ALIASES.get(like.format, like.format):
+        return None
+    _check_target(target, like.path, overwrite)
+    _atomic_write(target, Path(like.path).read_bytes())
     return target
 
 
@@ -454,7 +480,7 @@ def write_mask(path: str | Path, mask: np.ndarray, *, overwrite: bool = False) -
     target, fmt = _resolve_target(Path(path), "PNG", None)
     _check_target(target, None, overwrite)
     grey = np.where(hole, 255, 0).astype(np.uint8)
-    _atomic_write(target, _encode(grey, None, fmt, quality=100, exif=None, icc=None))
+    _atomic_write(target, _encode(grey, None, fmt, options={"quality": 100}, exif=None, icc=None))
     return target
 
 
@@ -534,7 +560,7 @@ def _encode(
     alpha: np.ndarray | None,
     fmt: str,
     *,
-    quality: int,
+    options: dict[str, object],
     exif: bytes | None,
     icc: bytes | None,
 ) -> bytes:
@@ -556,9 +582,9 @@ def _encode(
         if not ok:
             raise InpaintError("cannot encode the image as 16-bit TIFF; write PNG instead")
         return buf.tobytes()
-    options: dict[str, object] = {}
-    if fmt in ("JPEG", "WEBP"):
-        options["quality"] = quality
+    options = dict(options)  # Pillow save keywords (quality, tables, XMP, ...)
+    if arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] < 3):
+        options.pop("subsampling", None)  # grey JPEG has no chroma
     if icc and fmt != "BMP":
         options["icc_profile"] = icc
     if exif and fmt in ("JPEG", "PNG", "WEBP"):

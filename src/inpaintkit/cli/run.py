@@ -24,8 +24,10 @@ examples:
   inpaintkit run face.png --mask-kind center -m yeh2017 --opt model=celeba64 --seed 1
   inpaintkit run photo.jpg --mask mask.png -m deepfill --save-attention
 
-The output keeps the input's format, alpha, EXIF and ICC profile; known pixels are copied bit
-for bit. Existing files are never overwritten without --overwrite.
+The output keeps the input's format, alpha, EXIF, ICC profile, XMP, JPEG comment and DPI, and a
+JPEG's or WebP's quality and chroma subsampling; known pixels are copied bit for bit, and an
+empty mask copies the file byte for byte. Existing files are never overwritten without
+--overwrite.
 """
 
 _MASK_MARKERS = ("_mask", ".mask", "-mask")
@@ -61,7 +63,12 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         help="also write <output>_attention.png: deepfill's colour-coded attention map",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    p.add_argument(
+        "--quality",
+        type=int,
+        default=None,
+        help="JPEG/WebP quality 1..100 (default: the input's own; 95 for other inputs)",
+    )
     p.set_defaults(func=run_command)
 
 

@@ -62,7 +62,7 @@ def bench_cli(
     repeat: int = 5,
     warmup: int = 1,
 ) -> list[dict]:
-    """Start time of CLI commands in fresh processes (median of ``repeat``), and what they import."""
+    """Start time of CLI commands in fresh processes (median of repeat), and their imports."""
     rows = []
     for command in commands:
         args = command.split()
