@@ -380,3 +380,30 @@ def test_nearest_reads_a_dataset_spec_with_its_own_crop() -> None:
         get_method("nearest").fn(
             torch.zeros(1, 3, 32, 30), torch.ones(1, 1, 32, 30) * 0, data="housenumbers"
         )
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_telea_ns_fill_16bit_images_in_16_bits(method: str) -> None:
+    """Issue 22 #8: a 16-bit image's fill is not quantised to 8 bits (multiples of 257)."""
+    import inpaintkit
+
+    y, x = np.mgrid[0:40, 0:48]
+    ramp = (x * 1000 + y * 37 + 3).astype(np.uint16)  # fine 16-bit steps
+    pixels = np.stack([ramp, ramp // 2 + 5, 60000 - ramp], axis=2).astype(np.uint16)
+    hole = np.zeros((40, 48), bool)
+    hole[15:25, 18:30] = True
+    out = inpaintkit.inpaint(pixels, hole, method).pixels
+    assert out.dtype == np.uint16
+    assert np.array_equal(out[~hole], pixels[~hole])
+    assert (out[hole] % 257 != 0).mean() > 0.9, "the fill keeps 16-bit precision"
+    # and the fill is a sensible one: close to the ramp it continues
+    err = np.abs(out[hole].astype(float) - pixels[hole].astype(float)).mean()
+    assert err < 0.05 * 65535
+    # an 8-bit image still takes the 8-bit path, unchanged
+    p8 = (pixels // 257).astype(np.uint8)
+    r8 = inpaintkit.inpaint(p8, hole, method).pixels
+    import cv2
+
+    flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+    want = cv2.inpaint(p8, hole.astype(np.uint8) * 255, 3.0, flag)
+    assert np.array_equal(r8, want)

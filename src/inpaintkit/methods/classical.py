@@ -80,14 +80,37 @@ def _check_int(method: str, name: str, value: int, low: int) -> None:
         raise InpaintError(f"{method}: {name} must be an integer >= {low}, got {value!r}")
 
 
+def is_8bit(image: Tensor, hole: np.ndarray) -> bool:
+    """True when the known pixels of ``image`` (3, H, W) lie exactly on the 8-bit grid (an
+    8-bit source); False for finer values (a 16-bit source), which must not be quantised."""
+    known = torch.from_numpy(~hole)
+    x = image.detach().cpu().float()
+    return bool(torch.equal(to_tensor(from_tensor(x))[0][:, known], x[:, known]))
+
+
 def _cv2_inpaint(image: Tensor, mask: Tensor, radius: int, flag: int) -> Tensor:
+    """OpenCV inpainting per image: 8-bit RGB for an 8-bit source; for finer (16-bit) values
+    channel by channel in 16 bits (OpenCV fills 16-bit images one channel at a time)."""
     check_known_pixels(mask, "telea" if flag == cv2.INPAINT_TELEA else "ns")
-
-    def fill_one(pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        out = cv2.inpaint(pixels, hole.astype(np.uint8) * 255, float(radius), flag)
-        return np.asarray(out, dtype=np.uint8).reshape(pixels.shape)
-
-    return _fill_each_uint8(image, mask, fill_one)
+    out = []
+    for b in range(image.shape[0]):
+        hole = tensor_to_mask(mask[b])
+        x = image[b].detach().cpu().float()
+        if not hole.any():
+            out.append(x[None])
+            continue
+        hole8 = hole.astype(np.uint8) * 255
+        dtype = np.uint8 if is_8bit(x, hole) else np.uint16
+        pixels = from_tensor(x, dtype=dtype)
+        if dtype == np.uint8:
+            filled = cv2.inpaint(pixels, hole8, float(radius), flag).reshape(pixels.shape)
+        else:
+            channels = [cv2.inpaint(pixels[..., c].copy(), hole8, float(radius), flag)
+                        for c in range(3)]  # fmt: skip
+            filled = np.stack(channels, axis=2)
+        out.append(to_tensor(np.asarray(filled, dtype=dtype)))
+    fill = torch.cat(out).to(image.device)
+    return _keep_known(image.detach(), mask, fill)
 
 
 @register_method(
@@ -108,7 +131,8 @@ def telea(image: Tensor, mask: Tensor, *, radius: int = 3) -> Tensor:
         radius: radius in pixels of the known neighbourhood each filled pixel averages.
 
     Returns:
-        (B, 3, H, W) float32 in [-1, 1]; the hole filled from 8-bit values, known pixels kept.
+        (B, 3, H, W) float32 in [-1, 1]; the hole filled in 8 bits for an 8-bit source, in 16
+        bits (channel by channel) for finer values; known pixels kept.
     """
     _check_int("telea", "radius", radius, 1)
     return _cv2_inpaint(image, mask, radius, cv2.INPAINT_TELEA)
@@ -132,7 +156,8 @@ def ns(image: Tensor, mask: Tensor, *, radius: int = 3) -> Tensor:
         radius: radius in pixels of the neighbourhood considered around each filled pixel.
 
     Returns:
-        (B, 3, H, W) float32 in [-1, 1]; the hole filled from 8-bit values, known pixels kept.
+        (B, 3, H, W) float32 in [-1, 1]; the hole filled in 8 bits for an 8-bit source, in 16
+        bits (channel by channel) for finer values; known pixels kept.
     """
     _check_int("ns", "radius", radius, 1)
     return _cv2_inpaint(image, mask, radius, cv2.INPAINT_NS)
