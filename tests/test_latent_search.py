@@ -272,7 +272,10 @@ def test_vitoria_resizes_and_notes(weights_dirs: Path) -> None:
     image = image * (1 - mask)
     res = vitoria2019(image, mask, model="tiny16", iterations=3, blend=False, progress=False)
     assert res.image.shape == (1, 3, 20, 24)
-    assert res.notes == ["resized 24x20 -> 16x16 for the tiny16 model"]
+    # a square crop around the hole at the model's scale (issue 22 #3), not the squashed image
+    assert res.notes == [
+        "filled a 16 px square crop around the holes of 24x20 for the tiny16 model"
+    ]
     assert torch.equal(res.image * (1 - mask), image)  # known pixels bit-exact
     assert res.extras["z"].shape == (1, Z) and res.extras["z"].abs().max() <= 1
     assert res.extras["loss"].shape == (1,)
@@ -356,7 +359,9 @@ def test_yeh_end_to_end_through_the_api(weights_dirs: Path) -> None:
     out = inpaintkit.inpaint(pixels, hole, "yeh2017", iterations=3, restarts=2, progress=False)
     assert out.pixels.shape == pixels.shape and out.pixels.dtype == np.uint8
     assert np.array_equal(out.pixels[~hole], pixels[~hole])
-    assert out.notes == ["resized 36x40 -> 32x32 for the tiny32 model"]
+    assert out.notes == [
+        "filled a 32 px square crop around the holes of 36x40 for the tiny32 model"
+    ]
     assert out.extras["z"].shape == (1, Z) and out.extras["z"].abs().max() <= 1
 
 
@@ -455,3 +460,48 @@ def test_fast_preset_runs_the_method(weights_dirs: Path) -> None:
     assert torch.equal(res.image * (1 - mask), image)
     with pytest.raises(InpaintError, match="preset"):
         vitoria2019(image, mask, preset="slow", progress=False)
+
+
+def test_big_photo_small_hole_is_searched_on_a_crop_at_the_model_scale(
+    weights_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 #3: a 96x64 photo with a small hole: the search sees the S x S crop around
+    the hole at full resolution (aspect ratio kept), not the whole photo squashed to S x S."""
+    import inpaintkit.methods.latent_search as ls
+
+    _install_tiny_vitoria(weights_dirs)
+    seen = {}
+    real = ls.latent_search
+
+    def spy(G, D, x, m, **kw):
+        seen["x"], seen["m"] = x.clone(), m.clone()
+        return real(G, D, x, m, **kw)
+
+    monkeypatch.setattr(ls, "latent_search", spy)
+    image = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    mask = torch.zeros(1, 1, 64, 96)
+    mask[:, :, 40:46, 70:76] = 1  # 6x6 hole: the crop is the model's 16x16
+    res = vitoria2019(image * (1 - mask), mask, iterations=2, blend=False, progress=False)
+    assert seen["x"].shape == (1, 3, S, S)
+    y0, x0 = 43 - S // 2, 73 - S // 2  # centred on the hole
+    assert torch.equal(seen["m"], mask[:, :, y0 : y0 + S, x0 : x0 + S])
+    assert torch.equal(seen["x"], (image * (1 - mask))[:, :, y0 : y0 + S, x0 : x0 + S])
+    assert torch.equal(res.image * (1 - mask), image * (1 - mask))
+
+
+def test_hole_wider_than_the_image_is_high_is_refused_before_any_search(
+    weights_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 #3: refused up front, with the reason, before the (minutes-long) search."""
+    import inpaintkit.methods.latent_search as ls
+
+    _install_tiny_vitoria(weights_dirs)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the search ran before the refusal")
+
+    monkeypatch.setattr(ls, "latent_search", must_not_run)
+    image, mask = torch.zeros(1, 3, 40, 120), torch.zeros(1, 1, 40, 120)
+    mask[:, :, 10:20, 5:100] = 1  # 95 px wide, the image is 40 px high
+    with pytest.raises(InpaintError, match=r"vitoria2019 fills a square crop.*95x10 px.*40 px"):
+        vitoria2019(image, mask, iterations=2, progress=False)

@@ -178,3 +178,46 @@ def plan_windows(
             s = _scale(depth(y0, y1, x0, x1), size, train_depth, max_pixels)
         out.append(Window(y0, y1, x0, x1, scale=s))
     return out
+
+
+def square_window(
+    hole: np.ndarray, size: int, *, context: float = 2.0
+) -> tuple[int, int, int, int]:
+    """The square crop ``(y0, y1, x0, x1)`` a model of ``size`` x ``size`` should fill.
+
+    For models trained on whole S x S images with a hole of about S/2 (the latent-search GANs,
+    the context encoder): a square around every hole, ``context`` times their extent and at
+    least ``size`` (so a small hole in a big photo is filled at the model's own scale, and the
+    crop keeps the aspect ratio), centred on the holes and moved inside the image; when that is
+    larger than the image's shorter side, the largest square that fits.
+
+    Args:
+        hole: (H, W) bool, True = hole, not empty.
+        size: the model's side S.
+        context: crop side / the holes' extent (2: holes of half the crop, as in training).
+
+    Raises:
+        InpaintError: the holes span more than the image's shorter side, so no square crop
+            inside the image holds them.
+
+    >>> hole = np.zeros((400, 600), bool); hole[100:120, 300:340] = True
+    >>> square_window(hole, 64)
+    (70, 150, 280, 360)
+    """
+    ys, xs = np.nonzero(hole)
+    if ys.size == 0:
+        raise ValueError("square_window needs a mask with a hole")
+    H, W = hole.shape
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    extent = max(y1 - y0, x1 - x0)
+    if extent > min(H, W):
+        raise InpaintError(
+            f"the holes span {x1 - x0}x{y1 - y0} px, more than the image's shorter side "
+            f"({min(H, W)} px): no square crop around them fits in the {W}x{H} image, and "
+            "squashing the image would distort it; paint a smaller hole, or use deepfill, "
+            "patchmatch or telea"
+        )
+    side = min(max(size, int(np.ceil(context * extent))), H, W)
+    top = min(max(0, (y0 + y1 - side) // 2), H - side)
+    left = min(max(0, (x0 + x1 - side) // 2), W - side)
+    return top, top + side, left, left + side
