@@ -95,11 +95,11 @@ def test_bad_inputs(tmp_path, files, capsys, smooth_image):
     bigmask = np.zeros((4000, 3000), np.uint8)
     bigmask[:10, :10] = 255
     Image.fromarray(bigmask).save(tmp_path / "bigmask.png")
-    _one_line_error(
-        capsys,
-        main(["run", str(big), "--mask", str(tmp_path / "bigmask.png"), "-m", "biharmonic"]),
-        "downscale",
-    )
+    # a 12 MP photo is no longer refused: biharmonic works on a window around the hole
+    out = tmp_path / "big_out.png"
+    code = main(["run", str(big), "--mask", str(tmp_path / "bigmask.png"), "-m", "biharmonic",
+                 "-o", str(out)])  # fmt: skip
+    assert code == 0 and "window(s) around the holes" in capsys.readouterr().err
 
 
 def test_empty_mask_copies_through(tmp_path, files, smooth_image, capsys):
@@ -165,3 +165,13 @@ def test_folder_run_skips_an_image_without_a_mask(tmp_path, smooth_image, square
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
     assert "skipped" in err and "no mask for b.png" in err and "d.png" in err
     assert "2 of 4 images failed" in err
+
+
+def test_run_shows_progress_of_a_long_method(tmp_path, files, capsys):
+    """Issue 22 #9: tv (and lowrank) show a progress bar on stderr in the CLI."""
+    img, mask = files
+    out = tmp_path / "tv.png"
+    code = main(["run", str(img), "--mask", str(mask), "-m", "tv", "-o", str(out),
+                 "--opt", "iterations=300", "--opt", "tol=0"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0 and "tv:" in err and "/300 [" in err, err

@@ -8,14 +8,9 @@ import pytest
 from PIL import Image
 
 from inpaintkit.cli import main
+from inpaintkit.cli.eval import CROP_CHOICES, parse_mask_options, parse_method_options
 from inpaintkit.errors import InpaintError
-from inpaintkit.eval.harness import (
-    EvalConfig,
-    evaluate,
-    mask_seed,
-    parse_mask_options,
-    parse_method_options,
-)
+from inpaintkit.eval.harness import EvalConfig, evaluate, mask_seed
 from inpaintkit.eval.images import crop_square, prepare
 from inpaintkit.masks import make_mask
 
@@ -201,3 +196,9 @@ def test_labels_run_one_method_twice_with_different_options(tmp_path, folder, ca
     assert "twice" in capsys.readouterr().err
     assert main([*argv[:4], "=ns", *argv[5:]]) == 2
     assert "LABEL=METHOD" in capsys.readouterr().err
+
+
+def test_cli_crop_choices_are_the_harness_crops():
+    from inpaintkit.eval.images import CROPS
+
+    assert CROP_CHOICES == CROPS

@@ -645,3 +645,17 @@ def test_deepfill_job_serves_its_attention_map(client, pixels, hole):
     att = decode(client.get(job["extras"][0]["url"]).content)
     assert att.shape == pixels.shape and (att[~hole] == 255).all()  # white outside the hole
     assert (att[hole] != 255).any()  # colours inside
+
+
+def test_tv_and_lowrank_jobs_report_progress(client, pixels, hole):
+    """Issue 22 #9: the page's progress bar gets steps and totals from tv and lowrank."""
+    methods = {m["name"]: m for m in client.get("/api/methods").json()}
+    assert methods["tv"]["reports_progress"] and methods["lowrank"]["reports_progress"]
+    job = submit(client, encode(pixels), mask_png(hole), "tv",
+                 options=json.dumps({"iterations": 50, "tol": 0}))  # fmt: skip
+    done = wait(client, job["id"])
+    assert done["status"] == "done" and (done["step"], done["total"]) == (50, 50)
+    job = submit(client, encode(pixels), mask_png(hole), "lowrank",
+                 options=json.dumps({"iterations": 4, "outer": 2, "tol": 0}))  # fmt: skip
+    done = wait(client, job["id"], limit=30)
+    assert done["status"] == "done" and (done["step"], done["total"]) == (8, 8)

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from inpaintkit.convert import from_tensor, tensor_to_mask, to_tensor
 from inpaintkit.errors import InpaintError
-from inpaintkit.registry import register_method
+from inpaintkit.registry import MethodResult, register_method
 
 # Measured on 2 busy CPU cores with a centre hole of a quarter of the image: 256x256 0.2 s,
 # 512x512 1.1 s, 1024x1024 8.6 s, 1536x1536 28 s and 3.7 GB (sparse LU; time and memory grow
@@ -171,9 +171,10 @@ def ns(image: Tensor, mask: Tensor, *, radius: int = 3) -> Tensor:
     needs="nothing (scikit-image)",
     paper="S. B. Damelin, N. S. Hoang, On Surface Completion and Image Inpainting by "
     "Biharmonic Functions: Numerical Aspects, Int. J. Math. Math. Sci., 2018",
-    max_pixels=_BIHARMONIC_MAX_PIXELS,
 )
-def biharmonic(image: Tensor, mask: Tensor, *, split_into_regions: bool = True) -> Tensor:
+def biharmonic(
+    image: Tensor, mask: Tensor, *, split_into_regions: bool = True
+) -> Tensor | MethodResult:
     """``skimage.restoration.inpaint_biharmonic`` in float64, image by image.
 
     Args:
@@ -182,11 +183,28 @@ def biharmonic(image: Tensor, mask: Tensor, *, split_into_regions: bool = True) 
         split_into_regions: solve each connected hole on its own (faster, same result).
 
     Returns:
-        (B, 3, H, W) float32 in [-1, 1] (overshoot clipped), known pixels kept.
+        (B, 3, H, W) float32 in [-1, 1] (overshoot clipped), known pixels kept; for a photo of
+        more than 1024x1024 pixels a :class:`MethodResult` whose notes name the windows solved
+        (windows around the holes, :mod:`inpaintkit.methods.big_images`).
     """
+    check_known_pixels(mask, "biharmonic")
+    if image.shape[-2] * image.shape[-1] > _BIHARMONIC_MAX_PIXELS:
+        from inpaintkit.methods.big_images import fill_in_windows
+
+        def solve(x: Tensor, m: Tensor) -> Tensor:
+            return _biharmonic(x, m, split_into_regions)
+
+        out, notes = fill_in_windows(
+            image, mask, solve, max_pixels=_BIHARMONIC_MAX_PIXELS, method="biharmonic"
+        )
+        return MethodResult(image=out, notes=notes)
+    return _biharmonic(image, mask, split_into_regions)
+
+
+def _biharmonic(image: Tensor, mask: Tensor, split_into_regions: bool) -> Tensor:
+    """skimage's biharmonic fill of (B, 3, H, W) in [-1, 1], image by image (see biharmonic)."""
     from skimage.restoration import inpaint_biharmonic
 
-    check_known_pixels(mask, "biharmonic")
     out = []
     for b in range(image.shape[0]):
         pixels = ((image[b].detach().to("cpu", torch.float64).permute(1, 2, 0) + 1.0) / 2.0).numpy()

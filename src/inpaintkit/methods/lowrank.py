@@ -34,14 +34,16 @@ the image, and it comes back as smeared rows and columns.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.big_images import fill_in_windows
 from inpaintkit.methods.classical import check_known_pixels
-from inpaintkit.registry import register_method
+from inpaintkit.methods.progress import Callback, Progress
+from inpaintkit.registry import MethodResult, register_method
 
 _NOISE = 1e-2  # singular values below this fraction of the largest are never rewarded
 # Measured on 2 busy CPU cores (up to 5 x 100 SVDs of every channel, whatever the hole):
@@ -105,6 +107,7 @@ def tnnr_complete(
     rho: float = 1.0,
     rho_growth: float = 1.1,
     tol: float = 1e-4,
+    report: Callable[[int, float], None] | None = None,
 ) -> Tensor:
     """Complete a batch of matrices with TNNR-ADMM.
 
@@ -120,6 +123,8 @@ def tnnr_complete(
         rho_growth: factor applied to rho after every ADMM step (1.0 keeps it fixed).
         tol: stop the inner loop when ||X - W||_F + ||W_k+1 - W_k||_F < tol for every
             matrix, the outer loop when ||X_l+1 - X_l||_F < tol (on spectral norm 1).
+        report: ``report(step, residual)`` after every ADMM step, ``step`` counted over all
+            outer steps (at most ``outer * iterations``; skipped steps of an early stop count).
 
     Returns:
         (N, H, W) completed matrices, equal to ``m`` where ``known``.
@@ -135,13 +140,15 @@ def tnnr_complete(
         # the first step is plain nuclear-norm completion (convex): see the module docstring
         atb = _top_subspace(x, rank) if rank > 0 and outer_step > 0 else torch.zeros_like(x)
         w, y, beta = x, torch.zeros_like(x), rho
-        for _ in range(iterations):
+        for inner in range(iterations):
             x_new = singular_value_threshold(w - y / beta, 1.0 / beta)
             w_new = torch.where(known, m, x_new + (atb + y) / beta)
             y = y + beta * (x_new - w_new)
             beta = min(beta * rho_growth, rho_max)
             residual = torch.linalg.matrix_norm(x_new - w_new) + torch.linalg.matrix_norm(w_new - w)
             w = w_new
+            if report is not None:
+                report(outer_step * iterations + inner + 1, float(residual.max()))
             if bool(residual.max() < tol):
                 break
         change = torch.linalg.matrix_norm(w - x)
@@ -159,7 +166,6 @@ def tnnr_complete(
     needs="nothing",
     paper="Y. Hu, D. Zhang, J. Ye, X. Li, X. He, Fast and Accurate Matrix Completion via "
     "Truncated Nuclear Norm Regularization, TPAMI 2013",
-    max_pixels=_MAX_PIXELS,
 )
 def lowrank(
     image: Tensor,
@@ -170,7 +176,9 @@ def lowrank(
     outer: int = 5,
     rho: float = 1.0,
     tol: float = 1e-4,
-) -> Tensor:
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> Tensor | MethodResult:
     """Fill the hole by completing each colour channel as a low-rank H x W matrix.
 
     Args:
@@ -183,9 +191,13 @@ def lowrank(
         rho: initial ADMM penalty, relative to each channel's largest singular value (the
             first threshold is 1/rho of it); it grows 10% per step up to 1e4 * rho.
         tol: change (relative to the largest singular value) below which the loops stop.
+        progress: show a progress bar on stderr.
+        callback: ``callback(step, residual, total=outer * iterations)`` after every ADMM step.
 
     Returns:
-        (B, 3, H, W) float32 in [-1, 1], known pixels equal to ``image``.
+        (B, 3, H, W) float32 in [-1, 1], known pixels equal to ``image``; for a photo of more
+        than 512x512 pixels a :class:`MethodResult` whose notes name the windows solved
+        (windows around the holes, :mod:`inpaintkit.methods.big_images`).
     """
     for name, value, low in (("rank", rank, 0), ("iterations", iterations, 0), ("outer", outer, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -197,10 +209,25 @@ def lowrank(
     check_known_pixels(mask, "lowrank")
     if not bool(hole.any()):
         return image.clone()
-    B, C, H, W = image.shape
-    m = ((image.float() + 1.0) / 2.0).reshape(B * C, H, W)
-    known = (~hole).expand(B, C, H, W).reshape(B * C, H, W)
-    with _one_cpu_thread(m.device):
-        x = tnnr_complete(m, known, rank=rank, iterations=iterations, outer=outer, rho=rho, tol=tol)
-    out = x.clamp(0.0, 1.0).reshape(B, C, H, W) * 2.0 - 1.0
-    return torch.where(hole, out, image.float())
+
+    def solve(x: Tensor, mk: Tensor) -> Tensor:
+        B, C, H, W = x.shape
+        hole = mk >= 0.5
+        m = ((x.float() + 1.0) / 2.0).reshape(B * C, H, W)
+        known = (~hole).expand(B, C, H, W).reshape(B * C, H, W)
+        bar = Progress(outer * iterations, desc="lowrank", enabled=progress, callback=callback)
+        try:
+            with _one_cpu_thread(m.device):
+                done = tnnr_complete(
+                    m, known, rank=rank, iterations=iterations, outer=outer, rho=rho, tol=tol,
+                    report=bar.update,
+                )  # fmt: skip
+        finally:
+            bar.close()
+        out = done.clamp(0.0, 1.0).reshape(B, C, H, W) * 2.0 - 1.0
+        return torch.where(hole, out, x.float())
+
+    if image.shape[-2] * image.shape[-1] <= _MAX_PIXELS:
+        return solve(image, mask)
+    out, notes = fill_in_windows(image, mask, solve, max_pixels=_MAX_PIXELS, method="lowrank")
+    return MethodResult(image=out, notes=notes)

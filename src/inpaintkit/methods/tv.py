@@ -12,19 +12,24 @@ projected onto the unit ball per pixel, the primal step is followed by the proje
 constraint (known pixels reset to y). The hole starts from a push-pull (coarse-to-fine mean)
 fill, and only the bounding box of the holes (plus one pixel) is iterated: pixels outside it
 cannot change the energy of the hole. Vectorised over the batch; runs on the input's device.
+A photo larger than the solver's budget is solved on windows around its holes
+(:mod:`inpaintkit.methods.big_images`), scaled down where a window is still too large.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.big_images import fill_in_windows
 from inpaintkit.methods.classical import check_known_pixels
-from inpaintkit.registry import register_method
+from inpaintkit.methods.progress import Callback, Progress
+from inpaintkit.registry import MethodResult, register_method
 
 # Steps of the primal-dual iteration: tau * sigma * ||grad||^2 < 1 with ||grad||^2 <= 8.
 _STEP = 0.99 / math.sqrt(8.0)
@@ -125,7 +130,13 @@ def _hole_box(hole: Tensor) -> tuple[slice, slice]:
 
 
 def tv_solve(
-    y: Tensor, known: Tensor, *, iterations: int = 2000, tol: float = 1e-5, vectorial: bool = True
+    y: Tensor,
+    known: Tensor,
+    *,
+    iterations: int = 2000,
+    tol: float = 1e-5,
+    vectorial: bool = True,
+    report: Callable[[int, float], None] | None = None,
 ) -> Tensor:
     """Chambolle-Pock for min TV(x) s.t. x = y where ``known``, started from a push-pull fill.
 
@@ -136,6 +147,7 @@ def tv_solve(
         tol: stop when, for every image, the mean absolute change of the hole pixels over one
             iteration falls below ``tol`` (checked every 10 iterations).
         vectorial: colour TV (one norm over all channels) instead of per-channel TV.
+        report: ``report(iteration, change)`` at every check (progress).
 
     Returns:
         (B, C, H, W) the minimiser estimate; equal to ``y`` where ``known``.
@@ -150,9 +162,12 @@ def tv_solve(
         p = p / _pointwise_norm(p, vectorial).clamp_min(1.0)
         x_new = torch.where(known, y, x + _STEP * divergence(p))
         x_bar = 2.0 * x_new - x
-        done = (it + 1) % _CHECK_EVERY == 0 and bool(
-            ((x_new - x).abs().flatten(1).sum(dim=1) / n_hole).max() < tol
-        )
+        done = False
+        if (it + 1) % _CHECK_EVERY == 0:
+            change = float(((x_new - x).abs().flatten(1).sum(dim=1) / n_hole).max())
+            done = change < tol
+            if report is not None:
+                report(it + 1, change)
         x = x_new
         if done:
             break
@@ -167,7 +182,6 @@ def tv_solve(
     needs="nothing",
     paper="T. F. Chan, J. Shen, Mathematical Models for Local Nontexture Inpaintings, SIAM J. "
     "Appl. Math. 2001; solver: A. Chambolle, T. Pock, J. Math. Imaging Vis. 2011",
-    max_pixels=_MAX_PIXELS,
 )
 def tv(
     image: Tensor,
@@ -176,7 +190,9 @@ def tv(
     iterations: int = 2000,
     tol: float = 1e-5,
     vectorial: bool = True,
-) -> Tensor:
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> Tensor | MethodResult:
     """Fill the hole with the (approximate) minimiser of the total variation.
 
     Args:
@@ -186,9 +202,12 @@ def tv(
         tol: early stop when the mean absolute change per hole pixel (in [-1, 1] units) falls
             below ``tol`` for every image.
         vectorial: colour TV (channels share one gradient norm) instead of per-channel TV.
+        progress: show a progress bar on stderr.
+        callback: ``callback(step, change, total=...)`` every 10 iterations (web progress).
 
     Returns:
-        (B, 3, H, W) float32 in [-1, 1], known pixels equal to ``image``.
+        (B, 3, H, W) float32 in [-1, 1], known pixels equal to ``image``; for a photo of more
+        than 1536x1536 pixels a :class:`MethodResult` whose notes name the windows solved.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise InpaintError(f"tv: iterations must be an integer >= 0, got {iterations!r}")
@@ -199,10 +218,23 @@ def tv(
     check_known_pixels(mask, "tv")
     if not bool(hole.any()):
         return image.clone()
-    rows, cols = _hole_box(hole)
-    y = image[..., rows, cols].float()
-    known = ~hole[..., rows, cols]
-    x = tv_solve(y, known, iterations=iterations, tol=tol, vectorial=bool(vectorial))
-    out = image.float().clone()
-    out[..., rows, cols] = x.clamp(-1.0, 1.0)
-    return out
+
+    def solve(x: Tensor, m: Tensor) -> Tensor:
+        hole = m >= 0.5
+        rows, cols = _hole_box(hole)
+        bar = Progress(iterations, desc="tv", enabled=progress, callback=callback)
+        try:
+            box = tv_solve(
+                x[..., rows, cols].float(), ~hole[..., rows, cols], iterations=iterations,
+                tol=tol, vectorial=bool(vectorial), report=bar.update,
+            )  # fmt: skip
+        finally:
+            bar.close()
+        out = x.float().clone()
+        out[..., rows, cols] = box.clamp(-1.0, 1.0)
+        return out
+
+    if image.shape[-2] * image.shape[-1] <= _MAX_PIXELS:
+        return solve(image, mask)
+    out, notes = fill_in_windows(image, mask, solve, max_pixels=_MAX_PIXELS, method="tv")
+    return MethodResult(image=out, notes=notes)

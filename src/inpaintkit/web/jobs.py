@@ -5,9 +5,9 @@ two inpaintings at once; a full queue answers :class:`BusyError` at once instead
 Each job runs :func:`inpaintkit.api.inpaint` in its own computation thread while the worker
 watches it:
 
-* Progress: a method whose signature takes ``callback`` (the latent searches ``yeh2017`` and
-  ``vitoria2019``: ``callback(step, loss)``) reports step / total / loss; any other method is
-  reported as ``running`` until it ends.
+* Progress: a method whose signature takes ``callback`` (the latent searches, ``tv``,
+  ``lowrank``: ``callback(step, loss[, total])``) reports step / total / loss; any other
+  method is reported as ``running`` until it ends.
 * Cancel: a queued job is taken out of the queue; a running one is marked ``cancelled`` at once
   and stopped at its next callback (an internal :class:`StopJobError` is raised inside it).
 * Timeout: a job still running ``timeout`` seconds after it started is marked ``timeout`` and
@@ -112,12 +112,14 @@ class Job:
             self.status, self.total, self.started = "running", total, time.monotonic()
             self.version += 1
 
-    def report(self, step: int, loss: float | None) -> None:
-        """Record progress (called from the method's callback)."""
+    def report(self, step: int, loss: float | None, total: int | None = None) -> None:
+        """Record progress (called from the method's callback; ``total`` when it knows)."""
         with self._lock:
             if self.status == "running":
                 self.step = int(step)
                 self.loss = None if loss is None else float(loss)
+                if total is not None:
+                    self.total = int(total)
                 self.version += 1
 
     def finish(
@@ -298,13 +300,13 @@ class JobQueue:
         info = get_method(req.method)
         if takes_callback(info):
 
-            def callback(step: int, loss: float | None = None) -> None:
+            def callback(step: int, loss: float | None = None, total: int | None = None) -> None:
                 if job.cancel_requested.is_set() or job.finished.is_set():
                     raise StopJobError
                 if time.monotonic() > deadline:
                     job.finish("timeout", error=self._timeout_message())
                     raise StopJobError
-                job.report(step, loss)
+                job.report(step, loss, total)
 
             options["callback"] = callback
         if "progress" in inspect.signature(info.fn).parameters:
