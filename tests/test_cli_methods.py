@@ -61,6 +61,16 @@ def test_methods_options_shows_help_choices_and_default_model(capsys):
     assert "model: celeba64 by default" in out or "none installed" in out
 
 
+def test_methods_table_names_the_default_models(capsys):
+    from inpaintkit.weights import default_model
+
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    for name in ("deepfill", "yeh2017", "vitoria2019", "context_encoder", "song2018"):
+        if default_model(name):
+            assert f"runs model {default_model(name)} by default" in out, name
+
+
 def test_methods_json_and_unknown_method(capsys):
     assert main(["methods", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}

@@ -338,6 +338,8 @@ def test_default_model_shown_and_sent_alike_by_run_and_compare(page, server):
     strategy = page.locator("#method-options select[data-option='strategy']")
     assert strategy.input_value() == "auto"
     assert strategy.locator("option").all_text_contents() == ["auto", "full", "crop", "downscale"]
+    help_text = strategy.locator("xpath=..").locator(".help").text_content()
+    assert help_text.startswith("auto windows scaled to the training holes")
     page.click("#btn-run")
     page.wait_for_selector("body[data-job='done']")
     job_id = page.locator("body").get_attribute("data-result")

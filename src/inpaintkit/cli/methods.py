@@ -107,4 +107,6 @@ def methods_command(args: argparse.Namespace) -> int:
         print(f"{r['name']:<{w}}  {r['kind']:<{k}}  {r['installed']:<9}  {r['summary']}")
         if r["needs"] != "nothing":
             print(f"{'':<{w}}  {'':<{k}}  {'':<9}  needs: {r['needs']}")
+        if r["default_model"]:
+            print(f"{'':<{w}}  {'':<{k}}  {'':<9}  runs model {r['default_model']} by default")
     return 0
