@@ -64,8 +64,8 @@ def test_time_per_step_bookkeeping(monkeypatch: pytest.MonkeyPatch, warmup: int,
 
 
 def test_bench_options_parse_against_the_signature() -> None:
-    from inpaintkit.errors import InpaintError
     from inpaintkit.cli.bench import bench_options
+    from inpaintkit.errors import InpaintError
     from inpaintkit.eval.bench_models import bench_latent_quality
 
     opts = bench_options(bench_latent_quality, ["n=3", "presets=fast,paper", "data=a:/b"])
