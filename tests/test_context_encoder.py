@@ -286,14 +286,23 @@ def test_train_export_and_inpaint(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     noisy = torch.where(m.bool(), -x, x)
     assert torch.equal(ce_method.context_encoder(noisy, m, model=str(path)).image, res.image)
 
-    # another size: resized in and out, with a note; known pixels pasted back bit-exactly
+    # another size: a square crop around the hole (issue 22 #3), resized in and out, with a
+    # note; known pixels pasted back bit-exactly
     pixels = np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)
     hole = np.zeros((24, 40), bool)
     hole[8:16, 10:30] = True
     done = inpaintkit.inpaint(pixels, hole, "context_encoder", model=str(path))
     assert done.pixels.shape == pixels.shape
     assert np.array_equal(done.pixels[~hole], pixels[~hole])
-    assert done.notes == [f"resized 40x24 -> 16x16 for the {path.stem} model"]
+    assert done.notes == [
+        f"filled a 24 px square crop around the holes of 40x24, resized to 16x16 for the "
+        f"{path.stem} model"
+    ]
+    # a hole wider than the image is high: refused with the reason
+    wide = np.zeros((24, 40), bool)
+    wide[5:10, 2:38] = True
+    with pytest.raises(InpaintError, match="no square crop around them fits"):
+        inpaintkit.inpaint(pixels, wide, "context_encoder", model=str(path))
 
 
 def test_resume_is_bit_exact(tmp_path: Path) -> None:

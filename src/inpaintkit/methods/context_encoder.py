@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_network, resolve_model
 
@@ -74,14 +75,17 @@ def context_encoder(
     Args:
         image: (B, 3, H, W) in [-1, 1]; hole content is ignored.
         mask: (B, 1, H, W), 1 = hole.
-        model: an installed domain (``celeba64_center``), a full name, a ``.safetensors`` path,
-            or None for the only installed model.
+        model: an installed domain (``natural128_center``), a full name, a ``.safetensors``
+            path, or None for the default model (natural128_center).
         device: torch device to run on.
 
     Returns:
         ``MethodResult`` with the prediction (B, 3, H, W) in [-1, 1] (known pixels not yet
         pasted back), ``extras`` ``model`` (the file) and ``model_mask_kind`` (the mask kind
-        the model was trained on), and a note when the input was resized.
+        the model was trained on), and a note when the input was cropped or resized: like the
+        latent searches, the model fills a square crop around each image's holes (twice their
+        extent, at least its own size; the aspect ratio kept), refused at once when no square
+        crop inside the image holds them.
 
     Raises:
         InpaintError: no model installed or a bad model name or file, or an image whose channel
@@ -96,16 +100,14 @@ def context_encoder(
         )
     dev = torch.device(device)
     x, m = image.to(dev, torch.float32), mask.to(dev, torch.float32)
-    H, W = x.shape[-2:]
     S = cfg.image_size
-    notes = []
-    if (H, W) != (S, S):
-        x, m = fit_to_model(x, m, S)
-        name = path.stem.removeprefix("context_encoder_")
-        notes.append(f"resized {W}x{H} -> {S}x{S} for the {name} model")
+    try:
+        x_s, m_s, boxes = square_crops(x, m, S, fit=fit_to_model)
+    except InpaintError as e:
+        raise InpaintError(f"context_encoder fills a square crop around the holes: {e}") from None
+    name = path.stem.removeprefix("context_encoder_")
+    notes = crop_note(boxes, S, tuple(x.shape[-2:]), name)
     with torch.no_grad():
-        out = net(x, m)  # (B, 3, S, S)
-        if (H, W) != (S, S):
-            out = _resize(out, (H, W)).clamp(-1, 1)
+        out = paste_squares(x, net(x_s, m_s), boxes)  # net: (B, 3, S, S)
     extras = {"model": str(path), "model_mask_kind": cfg.mask_kind}
     return MethodResult(image=out.to(image.device, image.dtype), extras=extras, notes=notes)

@@ -27,7 +27,6 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from inpaintkit.convert import tensor_to_mask
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.latent import (
     context_loss,
@@ -36,7 +35,7 @@ from inpaintkit.losses.latent import (
     prior_loss_gan,
     prior_loss_wgan,
 )
-from inpaintkit.methods.windows import square_window
+from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_gan, resolve_model
 
@@ -379,40 +378,19 @@ def inpaint_with_model(
     path = resolve_model(method, model)
     G, D, cfg = load_gan(method, path, device)
     S = cfg.image_size
-    holes = [tensor_to_mask(mask[b]) for b in range(mask.shape[0])]
-    try:
-        boxes = [square_window(h, S) for h in holes]
-    except InpaintError as e:
-        raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
     if search.get("precision") == "bf16":  # oneDNN's bf16 convolutions prefer NHWC
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     dev = torch.device(device)
     x, m = image.to(dev), mask.to(dev)
-    H, W = x.shape[-2:]
-    crops = [(x[b : b + 1, :, y0:y1, x0:x1], m[b : b + 1, :, y0:y1, x0:x1])
-             for b, (y0, y1, x0, x1) in enumerate(boxes)]  # fmt: skip
-    sides = sorted({y1 - y0 for y0, y1, _, _ in boxes})
-    notes = []
-    if sides != [S] or (H, W) != (S, S):
-        name = path.stem.removeprefix(f"{method}_")
-        what = "the image" if boxes[0] == (0, H, 0, W) and len(boxes) == 1 else (
-            f"a {'/'.join(map(str, sides))} px square crop around the holes")  # fmt: skip
-        scaled = "" if sides == [S] else f", resized to {S}x{S}"
-        notes.append(f"filled {what} of {W}x{H}{scaled} for the {name} model")
-    pairs = [_resize_known(c, cm, S) if c.shape[-1] != S else (c, cm) for c, cm in crops]
-    x_s, m_s = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+    try:
+        x_s, m_s, boxes = square_crops(x, m, S, fit=_resize_known)
+    except InpaintError as e:
+        raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
+    notes = crop_note(boxes, S, tuple(x.shape[-2:]), path.stem.removeprefix(f"{method}_"))
     gen = torch.Generator(device=dev).manual_seed(seed)
     found = latent_search(G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, **search)
     with torch.no_grad(), _eval_mode(G):
-        small = G(found.z)  # (B, 3, S, S)
-    fill = x.clone()
-    for b, (y0, y1, x0, x1) in enumerate(boxes):
-        patch = small[b : b + 1]
-        if y1 - y0 != S:
-            patch = F.interpolate(
-                patch, size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True, align_corners=False
-            )
-        fill[b : b + 1, :, y0:y1, x0:x1] = patch
+        fill = paste_squares(x, G(found.z), boxes)  # G(z): (B, 3, S, S)
     out = compose(x, m, fill, blend=blend)
     extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path)}
     return MethodResult(image=out.to(image.device), extras=extras, notes=notes)

@@ -30,9 +30,12 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from scipy import ndimage
 
 from inpaintkit.errors import InpaintError
@@ -221,3 +224,64 @@ def square_window(
     top = min(max(0, (y0 + y1 - side) // 2), H - side)
     left = min(max(0, (x0 + x1 - side) // 2), W - side)
     return top, top + side, left, left + side
+
+
+Fit = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
+
+def square_crops(
+    image: torch.Tensor, mask: torch.Tensor, size: int, *, fit: Fit
+) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int, int, int]]]:
+    """Each image's :func:`square_window`, cut out and fitted to ``size`` x ``size``.
+
+    Args:
+        image: (B, C, H, W); mask: (B, 1, H, W), 1 = hole, a hole in every image.
+        size: the model's side S.
+        fit: resizes a (1, C, s, s) crop and its mask to S x S (only called when s != S).
+
+    Returns:
+        (B, C, S, S) crops, their (B, 1, S, S) masks, and the boxes ``(y0, y1, x0, x1)``.
+
+    Raises:
+        InpaintError: as :func:`square_window`.
+    """
+    boxes = [
+        square_window(mask[b, 0].detach().cpu().numpy() >= 0.5, size) for b in range(len(mask))
+    ]
+    xs, ms = [], []
+    for b, (y0, y1, x0, x1) in enumerate(boxes):
+        x, m = image[b : b + 1, :, y0:y1, x0:x1], mask[b : b + 1, :, y0:y1, x0:x1]
+        if y1 - y0 != size:
+            x, m = fit(x, m, size)
+        xs.append(x)
+        ms.append(m)
+    return torch.cat(xs), torch.cat(ms), boxes
+
+
+def paste_squares(
+    image: torch.Tensor, small: torch.Tensor, boxes: list[tuple[int, int, int, int]]
+) -> torch.Tensor:
+    """``image`` (B, C, H, W) with each (C, S, S) fill of ``small`` resized into its box."""
+    out = image.clone()
+    for b, (y0, y1, x0, x1) in enumerate(boxes):
+        patch = small[b : b + 1].to(out.dtype)
+        if patch.shape[-2:] != (y1 - y0, x1 - x0):
+            patch = F.interpolate(
+                patch, size=(y1 - y0, x1 - x0), mode="bilinear", antialias=True, align_corners=False
+            ).clamp(-1, 1)
+        out[b : b + 1, :, y0:y1, x0:x1] = patch
+    return out
+
+
+def crop_note(
+    boxes: list[tuple[int, int, int, int]], size: int, hw: tuple[int, int], name: str
+) -> list[str]:
+    """The note telling the user what :func:`square_crops` did (none when nothing changed)."""
+    H, W = hw
+    sides = sorted({y1 - y0 for y0, y1, _, _ in boxes})
+    if sides == [size] and (size, size) == (H, W):
+        return []
+    what = "the image" if all(b == (0, H, 0, W) for b in boxes) else (
+        f"a {'/'.join(map(str, sides))} px square crop around the holes")  # fmt: skip
+    scaled = "" if sides == [size] else f", resized to {size}x{size}"
+    return [f"filled {what} of {W}x{H}{scaled} for the {name} model"]

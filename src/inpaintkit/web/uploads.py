@@ -167,7 +167,7 @@ def decode_image(data: bytes, *, name: str, max_pixels: int) -> io.LoadedImage:
 def decode_mask(data: bytes, *, name: str, size: tuple[int, int]) -> np.ndarray:
     """Uploaded mask bytes -> (H, W) bool, True = hole, for an image of ``size = (W, H)``.
 
-    The hole rule is io.py's (>= 128 in 8-bit, alpha when the colour is flat, ...).
+    The hole rule is io.py's (>= 128 in 8-bit; with alpha, opaque and bright; ...).
 
     Raises:
         InpaintError: unreadable file, or a mask whose size differs from the image's.
