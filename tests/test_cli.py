@@ -175,3 +175,16 @@ def test_run_shows_progress_of_a_long_method(tmp_path, files, capsys):
                  "--opt", "iterations=300", "--opt", "tol=0"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 0 and "tv:" in err and "/300 [" in err, err
+
+
+def test_run_shows_elapsed_time_for_a_method_without_steps(tmp_path, files, capsys, monkeypatch):
+    """Issue 22 #9: a method that reports no steps still shows that the command works (on a
+    terminal)."""
+    import sys
+
+    img, mask = files
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert (
+        main(["run", str(img), "--mask", str(mask), "-m", "ns", "-o", str(tmp_path / "n.png")]) == 0
+    )
+    assert "ns on img.png: 00:00" in capsys.readouterr().err

@@ -205,16 +205,21 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
         mask_src = make_mask(args.mask_kind, image.size, seed=args.seed)
     if job.output.exists() and not args.overwrite:
         raise InpaintError(f"{str(job.output)!r} exists; pass --overwrite to replace it")
-    res = inpaint(
-        image,
-        mask_src,
-        method,
-        device=args.device,
-        resize_mask=args.resize_mask,
-        dilate=args.dilate,
-        feather=args.feather,
-        **options,
-    )
+    from inpaintkit.cli.ticker import ticking
+    from inpaintkit.registry import get_method
+
+    own_bar = any(o.name == "progress" for o in get_method(method).options)
+    with ticking(f"{method} on {job.image.name}", enabled=not own_bar):
+        res = inpaint(
+            image,
+            mask_src,
+            method,
+            device=args.device,
+            resize_mask=args.resize_mask,
+            dilate=args.dilate,
+            feather=args.feather,
+            **options,
+        )
     for note in res.notes:
         print(f"inpaintkit: {job.image.name}: {note}", file=sys.stderr)
     out = res.save(job.output, overwrite=args.overwrite, quality=args.quality)
