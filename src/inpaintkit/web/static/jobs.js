@@ -16,11 +16,20 @@ export async function submitJob(method, options) {
   return r.json();
 }
 
+// A method that reports no steps shows the seconds it has been running, refreshed by a timer.
+let ticker = null;
+
+function stopTicker() {
+  clearInterval(ticker);
+  ticker = null;
+}
+
 export function showProgress(job) {
   $("progress").hidden = false;
   const fill = $("progress-fill");
   const text = $("progress-text");
   fill.classList.remove("indeterminate");
+  if (!(job.status === "running" && !job.total)) stopTicker();
   if (job.status === "queued") {
     fill.style.width = "0%";
     text.textContent = job.position ? `${job.method}: waiting (${job.position} ahead)` :
@@ -32,7 +41,15 @@ export function showProgress(job) {
   } else if (job.status === "running") {
     fill.style.width = "100%";
     fill.classList.add("indeterminate");
-    text.textContent = `${job.method}: running…`;
+    if (!ticker) {
+      const since = Date.now();
+      const tick = () => {
+        const secs = Math.round((Date.now() - since) / 1000);
+        text.textContent = `${job.method}: running… ${secs} s`;
+      };
+      tick();
+      ticker = setInterval(tick, 500);
+    }
   } else {
     fill.style.width = job.status === "done" ? "100%" : "0%";
     const secs = job.seconds === null ? "" : ` in ${job.seconds.toFixed(2)} s`;
