@@ -49,7 +49,12 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--method", default="telea", help="method name (default: telea)")
     p.add_argument("-o", "--output", type=Path, help="output file (one input) or folder")
     p.add_argument(
-        "--opt", action="append", default=[], metavar="NAME=VALUE", help="method option, repeatable"
+        "--opt",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="method option, repeatable; `inpaintkit methods --options METHOD` lists each "
+        "option with its description, choices and default",
     )
     p.add_argument("--device", default="cpu", help="torch device for learned methods")
     p.add_argument("--seed", type=int, default=0, help="seed for --mask-kind (default 0)")
