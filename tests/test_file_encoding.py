@@ -59,6 +59,11 @@ def test_jpeg_keeps_tables_subsampling_xmp_comment_dpi_and_size(tmp_path: Path):
     assert JpegImagePlugin.get_sampling(b) == JpegImagePlugin.get_sampling(a) == 1  # 4:2:2
     assert b.info.get("xmp") == XMP and b.info.get("comment") == b"shot by me"
     assert b.info.get("dpi") == (300, 300)
+    assert not b.info.get("progressive")
+    prog = tmp_path / "prog.jpg"
+    Image.fromarray(photo()).save(prog, "JPEG", quality=70, progressive=True)
+    out_prog = inpaint(prog, hole(), "telea").save(tmp_path / "prog_out.jpg")
+    assert Image.open(out_prog).info.get("progressive"), "a progressive JPEG stays progressive"
     assert out.stat().st_size < 1.2 * src.stat().st_size, "not re-encoded at quality 95"
     # an explicit quality still wins
     high = inpaint(src, hole(), "telea").save(tmp_path / "q95.jpg", quality=95)

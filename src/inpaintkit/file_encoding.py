@@ -1,6 +1,7 @@
 """How a source file was encoded, so that the result is written back the same way.
 
-A JPEG keeps its quantisation tables (so its quality) and its chroma subsampling; a lossy WebP
+A JPEG keeps its quantisation tables (so its quality), its chroma subsampling and its
+progressive scan; a lossy WebP
 its estimated quality, a lossless WebP stays lossless; XMP, the JPEG comment and the DPI are
 kept beside the EXIF and ICC profile that :mod:`inpaintkit.io` keeps. Without a source (arrays),
 or when the caller asks for a ``quality``, JPEG and WebP use that quality (default 95).
@@ -48,6 +49,7 @@ class SourceEncoding:
         subsampling: a JPEG's chroma subsampling for Pillow (0 = 4:4:4, 1 = 4:2:2,
             2 = 4:2:0), or None.
         lossless: the source is a lossless WebP.
+        progressive: the source is a progressive JPEG.
         xmp: the XMP packet, or None.
         comment: the JPEG comment (COM segment), or None.
         dpi: (x, y) resolution, or None.
@@ -58,6 +60,7 @@ class SourceEncoding:
     qtables: dict[int, list[int]] | None = field(default=None, repr=False)
     subsampling: int | None = None
     lossless: bool = False
+    progressive: bool = False
     xmp: bytes | None = field(default=None, repr=False)
     comment: bytes | None = None
     dpi: tuple[float, float] | None = None
@@ -190,6 +193,7 @@ def read_encoding(im: Any, data: bytes) -> SourceEncoding:
         qtables=qtables or None,
         subsampling=subsampling,
         lossless=lossless,
+        progressive=bool(info.get("progressive") or info.get("progression")),
         xmp=xmp or None,
         comment=comment or None,
         dpi=dpi,
@@ -213,6 +217,8 @@ def save_options(source: SourceEncoding | None, fmt: str, quality: int | None) -
             out["quality"] = quality or kept or DEFAULT_QUALITY
         if fmt == "JPEG" and source is not None and source.subsampling is not None:
             out["subsampling"] = source.subsampling
+        if fmt == "JPEG" and source is not None and source.progressive:
+            out["progressive"] = True
     if source is None:
         return out
     if source.xmp and fmt in ("JPEG", "WEBP", "TIFF"):
