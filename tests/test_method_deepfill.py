@@ -273,3 +273,19 @@ def test_bench_deepfill_rows() -> None:
         ("patchmatch", "32x32"), ("deepfill full fp32", "64x64"),
     ]  # fmt: skip
     assert all(r["seconds"] > 0 for r in rows)
+
+
+def test_deepfill_reports_progress_per_window(model_file: Path) -> None:
+    """Issue 22 #9: deepfill reports its windows (a bar in the CLI, steps in the page)."""
+    import inpaintkit
+
+    pixels = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    hole = _hole(200, 200, (10, 20, 10, 20), (170, 185, 170, 185))  # far apart: 2 windows
+    seen = []
+
+    def callback(step, value=None, total=None):
+        seen.append((step, total))
+
+    inpaintkit.inpaint(pixels, hole, "deepfill", model=str(model_file), progress=False,
+                       callback=callback)  # fmt: skip
+    assert seen == [(0, 2), (1, 2), (2, 2)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.progress import Callback, Progress
 from inpaintkit.methods.windows import DEPTH_RATIO, MULTIPLE, Window, plan_windows
 from inpaintkit.nn.contextual_attention import flow_to_color
 from inpaintkit.registry import MethodResult, register_method
@@ -152,6 +154,7 @@ def deepfill_fill(
     precision: Literal["fp32", "bf16"] = "fp32",
     refine: bool = False,
     depth_ratio: float = DEPTH_RATIO,
+    report: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """Fill every hole of a batch: plan windows per image, run equal geometries together.
 
@@ -161,6 +164,7 @@ def deepfill_fill(
         train_size, strategy, context, max_pixels, depth_ratio: see :func:`plan_windows`.
         precision: ``fp32`` or ``bf16``.
         refine: downscale-then-refine (see :func:`run_windows`).
+        report: ``report(done, total)`` after each group of windows of one geometry (progress).
 
     Returns:
         ``out`` (B, 3, H, W) with the fills in the holes (the input elsewhere), ``attention``
@@ -179,7 +183,9 @@ def deepfill_fill(
     out = image.clone()
     attention = torch.full_like(image, 255.0)
     scales = set()
-    for win, idx in by_geometry.items():
+    if report is not None:
+        report(0, len(by_geometry))
+    for done, (win, idx) in enumerate(by_geometry.items(), start=1):
         sel = torch.tensor(idx, device=image.device)
         fill, att = run_windows(
             G, image[sel], mask[sel], win, precision=precision, refine=refine,
@@ -192,6 +198,8 @@ def deepfill_fill(
             prev = attention[sel][region]
             attention[sel] = _put(attention[sel], region, torch.where(hole_w, att.float(), prev))
         scales.add(round(win.scale, 3))
+        if report is not None:
+            report(done, len(by_geometry))
     notes = []
     if any(s < 1 for s in scales):
         shown = ", ".join(f"{s:g}" for s in sorted(scales))
@@ -229,6 +237,8 @@ def deepfill(
     refine: bool = False,
     depth_ratio: float = DEPTH_RATIO,
     device: str = "cpu",
+    progress: bool = True,
+    callback: Callback | None = None,
 ) -> MethodResult:
     """DeepFill v1. image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
 
@@ -252,17 +262,31 @@ def deepfill(
         refine: run the refinement network again at full resolution after a scaled window.
         depth_ratio: holes up to this many times deeper than the training boxes stay full scale.
         device: torch device to run on.
+        progress: show a progress bar on stderr (one step per window geometry).
+        callback: ``callback(step, None, total=windows)`` after each (web progress).
     """
     path = resolve_model("deepfill", model)
     G, cfg = load_network("deepfill", path, device)
     dev = torch.device(device)
     if precision == "bf16":
         G = G.to(memory_format=torch.channels_last)
-    out, attention, notes = deepfill_fill(
-        G, image.to(dev), mask.to(dev), train_size=cfg.global_size, strategy=strategy,
-        context=context, max_pixels=max_pixels, precision=precision, refine=refine,
-        depth_ratio=depth_ratio,
-    )  # fmt: skip
+    bar: Progress | None = None
+
+    def report(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress(total, desc="deepfill", enabled=progress, callback=callback)
+        bar.update(done)
+
+    try:
+        out, attention, notes = deepfill_fill(
+            G, image.to(dev), mask.to(dev), train_size=cfg.global_size, strategy=strategy,
+            context=context, max_pixels=max_pixels, precision=precision, refine=refine,
+            depth_ratio=depth_ratio, report=report,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
     extras: dict[str, Any] = {"model": str(path)}
     if cfg.attention:
         extras["attention"] = attention.to(image.device)

@@ -5,7 +5,7 @@ two inpaintings at once; a full queue answers :class:`BusyError` at once instead
 Each job runs :func:`inpaintkit.api.inpaint` in its own computation thread while the worker
 watches it:
 
-* Progress: a method whose signature takes ``callback`` (the latent searches, ``tv``,
+* Progress: a method whose signature takes ``callback`` (the latent searches, ``tv``, ``deepfill``,
   ``lowrank``: ``callback(step, loss[, total])``) reports step / total / loss; any other
   method is reported as ``running`` until it ends.
 * Cancel: a queued job is taken out of the queue; a running one is marked ``cancelled`` at once
