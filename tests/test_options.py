@@ -46,3 +46,19 @@ def test_parse_options_errors_name_the_known_options():
         parse_options(info, ["radius"])
     with pytest.raises(InpaintError, match="bad value"):
         parse_options(info, ["radius=big"])
+
+
+def test_literal_choices_type_and_check_the_value():
+    """Issue 22 #11: a Literal option is text whatever its words, and only its choices pass."""
+    from inpaintkit.errors import InpaintError
+    from inpaintkit.options import parse_options, parse_value
+    from inpaintkit.registry import get_method
+
+    assert parse_value("paint", None, "Literal['paint', 'float'] | None") == "paint"
+    yeh = get_method("yeh2017")
+    assert parse_options(yeh, ["precision=bf16", "preset=fast"]) == {
+        "precision": "bf16",
+        "preset": "fast",
+    }
+    with pytest.raises(InpaintError, match=r"choose fp32 \| bf16"):
+        parse_options(yeh, ["precision=fp16"])

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.registry import MethodInfo
+from inpaintkit.registry import MethodInfo, literal_choices
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -21,11 +21,16 @@ def parse_value(text: str, default: Any, annotation: str = "") -> Any:
     True
     >>> parse_value("224,200", None, "tuple[int, int] | None")
     (224, 200)
+    >>> parse_value("paint", None, "Literal['paint', 'float'] | None")
+    'paint'
     """
     low = text.strip().lower()
     if low in ("none", "null") and (default is None or "None" in annotation):
         return None
     kind = type(default) if default is not None else None
+    choices = literal_choices(annotation)
+    if kind is None and choices:
+        kind = type(choices[0])  # Literal["fp32", "bf16"] | None: text, whatever its words
     if kind is None:
         kinds = (("tuple", tuple), ("list", list), ("bool", bool), ("int", int), ("float", float))
         for name, t in (*kinds, ("str", str)):

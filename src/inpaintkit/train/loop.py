@@ -418,12 +418,13 @@ class Trainer:
             if budget:  # the same on every rank, so every rank joins this collective
                 self._time_up = D.any_rank(self._time_up)
         if self._time_up and self.dist.is_main and self.step < loop.steps:
-            limit = f"max_minutes ({loop.max_minutes:g})" if loop.max_minutes else (
-                f"max_cpu_minutes ({loop.max_cpu_minutes:g})"
+            limit = (
+                f"max_minutes ({loop.max_minutes:g})"
+                if loop.max_minutes
+                else (f"max_cpu_minutes ({loop.max_cpu_minutes:g})")
             )
             print(
-                f"\n{limit} reached at step {self.step}: "
-                "saving a checkpoint and exporting",
+                f"\n{limit} reached at step {self.step}: saving a checkpoint and exporting",
                 file=sys.stderr,
                 flush=True,
             )
