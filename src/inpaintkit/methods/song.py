@@ -253,8 +253,8 @@ def song2018(
     Args:
         image: (B, 3, H, W) in [-1, 1], any size; hole content is ignored.
         mask: (B, 1, H, W), 1 = hole; several holes of any shape (bounded by one square).
-        model: an installed domain, a full name, a ``.safetensors`` path, or None for the only
-            installed model.
+        model: an installed domain, a full name, a ``.safetensors`` path, or None for the
+            default model (natural128).
         scales: increasing working sides, e.g. ``(128, 256, 512)`` (the paper's multi-scale
             inference); ``()``: per image, G1's size and the larger sizes the model has a
             G2 for that suit the square around its holes (:func:`auto_scales`).
