@@ -76,7 +76,7 @@ def stylize_pixels(
 
     Args:
         content, style: the images (any sizes).
-        model: a song2018 model (domain, name, path) or a song-f2i export; None: the only one.
+        model: a song2018 model (domain, name, path) or a song-f2i export; None: the default.
         size: longer side of the result (>= 16); style_size: of the style (default ``size``).
         patch, stride, device: as :func:`style_transfer`.
 

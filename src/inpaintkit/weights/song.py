@@ -151,7 +151,7 @@ def load_song_model(path: str | Path, device: str = "cpu") -> SongModel:
 
 
 def resolve_song_model(model: str | None) -> Path:
-    """The file ``model`` names (domain, full name, path, None: the only one); InpaintError
+    """The file ``model`` names (domain, full name, path, None: the default); InpaintError
     (with how to make one) when nothing fits."""
     is_path = model is not None and (model.endswith(".safetensors") or os.sep in model)
     if not is_path:
