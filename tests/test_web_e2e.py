@@ -191,6 +191,19 @@ def test_paint_run_download(page, server, tmp_path):
     page.wait_for_selector("body[data-mask='painted']")
 
     page.select_option("#method", "telea")
+    # The mask the page sends follows the documented rule (issue 22 #2): opaque everywhere,
+    # white = hole, black = known, so its alpha never hides or adds a hole.
+    alphas, values = page.evaluate(
+        "async () => { const m = await import('./static/mask.js');"
+        " const bmp = await createImageBitmap(await m.maskBlob());"
+        " const c = document.createElement('canvas'); c.width = bmp.width; c.height = bmp.height;"
+        " const x = c.getContext('2d'); x.drawImage(bmp, 0, 0);"
+        " const d = x.getImageData(0, 0, c.width, c.height).data;"
+        " const a = new Set(), v = new Set();"
+        " for (let i = 0; i < d.length; i += 4) { a.add(d[i + 3]); v.add(d[i]); }"
+        " return [[...a], [...v].sort((p, q) => p - q)]; }"
+    )
+    assert alphas == [255] and values == [0, 255]
     page.click("#btn-run")
     page.wait_for_selector("body[data-job='done']")
     page.wait_for_function(
