@@ -87,6 +87,14 @@ def test_webp_keeps_quality_lossless_and_xmp(tmp_path: Path):
     assert np.array_equal(np.asarray(Image.open(out)), res.pixels), "lossless stays lossless"
 
 
+def test_tiff_keeps_xmp_and_dpi(tmp_path: Path):
+    src = tmp_path / "in.jpg"
+    Image.fromarray(photo()).save(src, "JPEG", quality=80, xmp=XMP, dpi=(200, 200))
+    out = inpaint(src, hole(), "telea").save(tmp_path / "out.tif")
+    im = Image.open(out)
+    assert im.info.get("xmp") == XMP and im.info.get("dpi") == (200, 200)
+
+
 def test_png_keeps_xmp(tmp_path: Path):
     from PIL import PngImagePlugin
 

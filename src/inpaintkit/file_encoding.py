@@ -221,8 +221,10 @@ def save_options(source: SourceEncoding | None, fmt: str, quality: int | None) -
             out["progressive"] = True
     if source is None:
         return out
-    if source.xmp and fmt in ("JPEG", "WEBP", "TIFF"):
+    if source.xmp and fmt in ("JPEG", "WEBP"):
         out["xmp"] = source.xmp
+    elif source.xmp and fmt == "TIFF":
+        out["tiffinfo"] = {700: source.xmp}  # the XMP tag
     elif source.xmp and fmt == "PNG":
         from PIL import PngImagePlugin
 
