@@ -385,3 +385,17 @@ def test_bundled_256_model_runs_g2_at_128_and_256(
     forced = inpaintkit.inpaint(pixels, hole, "song2018", model="natural128", scales=(128, 256))
     err_forced = np.abs(forced.pixels[hole].astype(float) - pixels[hole]).mean()
     assert err < min(mean_fill, err_forced - 1), (err, mean_fill, err_forced)
+
+
+def test_song_reports_progress_per_network_pass(model_files: dict[str, Path]) -> None:
+    """Issue 22 #9: G1 + one G2 pass per scale (and refinement), per image, as steps."""
+    x, m = _images(2, 64, 64), _holes(2, 64, 64)
+    seen = []
+
+    def callback(step, value=None, total=None):
+        seen.append((step, total))
+
+    song.song2018(x, m, model=str(model_files["combined"]), scales=(64, 128), refine_iters=1,
+                  progress=False, callback=callback)  # fmt: skip
+    total = 2 * (1 + 2 * 2)
+    assert seen == [(s, total) for s in range(1, total + 1)]

@@ -28,9 +28,10 @@ Model files and the VGG: :mod:`inpaintkit.weights.song`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ import torch.nn.functional as F
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.methods.latent_search import compose
+from inpaintkit.methods.progress import Callback, Progress
 from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features
@@ -193,12 +195,14 @@ def translate(
 def fill_square(
     model: SongModel, vgg: VGG16Features, canvas: torch.Tensor, hole: torch.Tensor, *,
     scales: tuple[int, ...], refine_iters: int = 0, patch: int = 3, stride: int = 1,
+    report: Callable[[], None] | None = None,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
     """Song et al.'s multi-scale fill of one square (see the module docstring).
 
     Args:
         canvas: (1, 3, S, S) in [-1, 1] (hole content ignored). hole: (1, 1, S, S) in {0, 1}.
         scales: increasing working sides; G1 runs at the first.
+        report: called after each network pass (progress): 1 + len(scales) x (1 + refine_iters).
 
     Returns:
         ``{"g1": ..., "stage_<s>": ...}`` (1, 3, s, s) composites in [-1, 1], in order, and
@@ -210,6 +214,8 @@ def fill_square(
     out = run_padded(g1, g1.cfg.image_size, x, h).clamp(-1, 1)
     comp = x + out * h
     stages = {"g1": comp}
+    if report is not None:
+        report()
     for s in scales:
         x, h = fit(canvas, hole, s)
         if comp.shape[-1] != s:
@@ -219,6 +225,8 @@ def fill_square(
         for _ in range(1 + refine_iters):
             out = run_padded(run, g2.cfg.image_size, comp, h).clamp(-1, 1)
             comp = x + out * h
+            if report is not None:
+                report()
         stages[f"stage_{s}"] = comp
     return stages, out
 
@@ -247,6 +255,8 @@ def song2018(
     patch: int = 3,
     stride: int = 1,
     device: str = "cpu",
+    progress: bool = True,
+    callback: Callback | None = None,
 ) -> MethodResult:
     """Fill the holes with Song et al.'s Image2Feature, patch-swap and Feature2Image.
 
@@ -263,6 +273,8 @@ def song2018(
         blend: Poisson-blend the fill into the image (the paper's blending); False pastes it.
         patch, stride: patch-swap's patch size and source stride (3, 1 in the paper).
         device: torch device.
+        progress: show a progress bar on stderr (one step per network pass).
+        callback: ``callback(step, None, total=passes)`` after each pass (web progress).
 
     Returns:
         ``MethodResult``: (B, 3, H, W) in [-1, 1], known pixels equal to ``image``'s; extras
@@ -285,16 +297,23 @@ def song2018(
     x, m = image.to(dev, torch.float32), (mask.to(dev) >= 0.5).float()
     fills: dict[str, torch.Tensor] = {}
     ran: dict[tuple[int, ...], set[int]] = {}  # scales -> the square sides they ran on
-    with torch.no_grad():
-        for i in range(x.shape[0]):
-            if not bool(m[i].any()):
-                continue
+    plans = {}  # image -> (square, scales)
+    for i in range(x.shape[0]):
+        if bool(m[i].any()):
             sq = bounding_square(m[i, 0] > 0, context=context, min_side=(scales or (first,))[0])
-            used = scales or auto_scales(first, sq.side, net.g2)
+            plans[i] = (sq, scales or auto_scales(first, sq.side, net.g2))
+    total = sum(1 + len(used) * (1 + refine_iters) for _, used in plans.values())
+    bar = Progress(total, desc="song2018", enabled=progress, callback=callback)
+
+    def step() -> None:
+        bar.update(bar.step + 1)
+
+    with torch.no_grad(), contextlib.closing(bar):
+        for i, (sq, used) in plans.items():
             canvas = crop_square(x[i : i + 1] * (1 - m[i : i + 1]), sq)
             stages, raw = fill_square(
                 net, vgg, canvas, crop_square(m[i : i + 1], sq), scales=used,
-                refine_iters=refine_iters, patch=patch, stride=stride,
+                refine_iters=refine_iters, patch=patch, stride=stride, report=step,
             )  # fmt: skip
             ran.setdefault(used, set()).add(sq.side)
             for name, st in {**stages, "raw": raw}.items():

@@ -6,8 +6,8 @@ Each job runs :func:`inpaintkit.api.inpaint` in its own computation thread while
 watches it:
 
 * Progress: a method whose signature takes ``callback`` (the latent searches, ``tv``,
-  ``lowrank``, ``deepfill``: ``callback(step, loss[, total])``) reports step / total / loss;
-  any other method is reported as ``running`` until it ends.
+  ``lowrank``, ``deepfill``, ``song2018``: ``callback(step, loss[, total])``) reports step /
+  total / loss; any other method is reported as ``running`` until it ends.
 * Cancel: a queued job is taken out of the queue; a running one is marked ``cancelled`` at once
   and stopped at its next callback (an internal :class:`StopJobError` is raised inside it).
 * Timeout: a job still running ``timeout`` seconds after it started is marked ``timeout`` and
