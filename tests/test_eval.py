@@ -202,3 +202,13 @@ def test_cli_crop_choices_are_the_harness_crops():
     from inpaintkit.eval.images import CROPS
 
     assert CROP_CHOICES == CROPS
+
+
+def test_eval_shows_no_per_call_progress_bars(tmp_path, folder, capsys):
+    """The harness has its own bar; a method's own (tv's) would print one per image."""
+    cfg = EvalConfig(
+        data=str(folder), methods=["tv"], masks=["center"], size=32, limit=None,
+        out=str(tmp_path / "ev"), options={"tv": {"iterations": 20}},
+    )  # fmt: skip
+    evaluate(cfg)
+    assert "tv:" not in capsys.readouterr().err

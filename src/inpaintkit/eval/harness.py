@@ -221,6 +221,8 @@ def _run_method(
     from inpaintkit.api import inpaint, inpaint_batch
 
     opts = cfg.options.get(label, {})
+    if any(o.name == "progress" for o in info.options):
+        opts = {"progress": False, **opts}  # the harness shows its own bar, not one per call
     step = max(cfg.batch, 1) if info.kind in BATCHED_KINDS else 1
     out: dict[int, tuple[dict, np.ndarray]] = {}
     for lo in range(0, len(indices), step):
