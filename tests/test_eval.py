@@ -211,4 +211,7 @@ def test_eval_shows_no_per_call_progress_bars(tmp_path, folder, capsys):
         out=str(tmp_path / "ev"), options={"tv": {"iterations": 20}},
     )  # fmt: skip
     evaluate(cfg)
-    assert "tv:" not in capsys.readouterr().err
+    import re
+
+    err = capsys.readouterr().err
+    assert "center/tv:" in err and not re.search(r"(^|[\r\n])tv:", err), err
