@@ -11,8 +11,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from inpaintkit.errors import InpaintError
-
 EPILOG = """\
 examples:
   inpaintkit run photo.jpg --mask mask.png -m telea -o out.jpg --compare
@@ -73,14 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    try:
-        return int(args.func(args) or 0)
-    except InpaintError as e:
-        print(f"inpaintkit: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("inpaintkit: interrupted", file=sys.stderr)
-        return 130
+    from inpaintkit.cli_guard import run_handler
+
+    return run_handler(args)  # one line per error or warning, never a traceback
 
 
 if __name__ == "__main__":  # pragma: no cover
