@@ -7,22 +7,22 @@ app accepts exactly what the CLI accepts and rejects it with the same messages. 
 * bytes: :class:`BodyLimit` answers 413 before a too-large request body is read (from its
   ``Content-Length``, or while it streams in); each uploaded file is checked again.
 * pixels: the image's size is read from its header before it is decoded, so a small file that
-  would expand to a huge bitmap is refused without decoding it.
+  would expand to a huge bitmap is refused without decoding it (413, also for files over
+  Pillow's decompression-bomb limit, which Pillow will not even open).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from io import BytesIO
 from typing import Any, BinaryIO
 
 import numpy as np
 from fastapi import HTTPException
-from PIL import Image
 
 from inpaintkit import io
 from inpaintkit.errors import InpaintError
+from inpaintkit.headers import image_size
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,12 +122,12 @@ def read_upload(file: BinaryIO, *, what: str, max_bytes: int) -> bytes:
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
-    """(W, H) from the image header without decoding the pixels; None if PIL cannot tell."""
-    try:
-        with Image.open(BytesIO(data)) as im:
-            return int(im.size[0]), int(im.size[1])
-    except Exception:  # unreadable: read_image gives the real message
-        return None
+    """(W, H) from the image header without decoding the pixels; None if PIL cannot tell.
+
+    Raises:
+        ImageTooLargeError: over Pillow's decompression-bomb limit (answered 413).
+    """
+    return image_size(data)
 
 
 def check_pixels(width: int, height: int, *, max_pixels: int, what: str = "image") -> None:
