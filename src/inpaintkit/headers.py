@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from inpaintkit.errors import ImageTooLargeError, InpaintError
+from inpaintkit.quiet import decoder_output_captured
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_CHUNKS_BEFORE_IHDR = 64  # a real file has IHDR first; a few misplaced chunks are tolerated
@@ -125,7 +126,7 @@ def image_size(source: str | Path | bytes, name: str | None = None) -> tuple[int
             stream = BytesIO(source)
         else:
             stream = open(source, "rb")  # noqa: SIM115 - closed below
-        with stream, Image.open(stream) as im:
+        with stream, decoder_output_captured(label, report=False), Image.open(stream) as im:
             return int(im.size[0]), int(im.size[1])
     except Image.DecompressionBombError as e:
         raise ImageTooLargeError(f"'{label}' is too large to open: {e}") from None

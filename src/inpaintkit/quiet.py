@@ -8,9 +8,11 @@ Python warnings by recording them. When the block raises, everything caught is d
 caller's own one-line error says what went wrong); when it succeeds, what the decoders said is
 summed up in ONE :class:`~inpaintkit.errors.InpaintWarning` of ours.
 
-fd 2 is shared by the whole process: while one thread holds it, other threads' stderr lines
-land in the capture too. They are written back to the real stderr afterwards, unless they are
-decoder chatter, and a lock lets only one thread capture at a time (nested use is free).
+fd 2 is shared by the whole process: while one thread holds it (a few milliseconds per
+decode), other threads' stderr lines land in the capture too. Lines in Python's formats
+(``INFO:``/``WARNING:``/``ERROR:`` log records, tracebacks) are written back to the real stderr
+afterwards; anything else written during a decode is taken for decoder output. A lock lets
+only one thread capture at a time (nested use is free).
 """
 
 from __future__ import annotations
@@ -28,18 +30,13 @@ from inpaintkit.errors import InpaintWarning
 
 _LOCK = threading.RLock()
 _DEPTH = threading.local()
-_CHATTER = re.compile(
-    r"^\s*(libpng|libtiff|libjpeg|Warning|Corrupt JPEG|Premature end|TIFF\w*:|"
-    r"\[\s*(WARN|ERROR|INFO)[^\]]*\]|JPEG|Not a JPEG|Invalid SOS|Huffman|"
-    r"\w+: Warning,|\w+: Error,|\w+: Sorry)",
-    re.IGNORECASE,
-)
+_PYTHON_OUTPUT = re.compile(r"^(INFO|WARNING|ERROR|DEBUG|CRITICAL):|^Traceback |^  File ")
 _MATTERS = re.compile(r"error|corrupt|premature|truncat", re.IGNORECASE)  # not plain warnings
 _IGNORED = ("DecompressionBombWarning",)  # the pixel limit already speaks for these
 
 
 def _is_chatter(line: str) -> bool:
-    return bool(_CHATTER.match(line))
+    return not _PYTHON_OUTPUT.match(line)
 
 
 @contextmanager
@@ -69,11 +66,13 @@ def _fd2_captured() -> Iterator[list[str]]:
 
 
 @contextmanager
-def decoder_output_captured(name: str) -> Iterator[None]:
+def decoder_output_captured(name: str, *, report: bool = True) -> Iterator[None]:
     """Silence decoder output in the block; on success, one InpaintWarning if they spoke.
 
     Args:
         name: the file's name for the warning (``'photo.png'``).
+        report: False drops what the decoders said even on success (a header peek whose
+            file is decoded, and reported on, right after).
     """
     depth = getattr(_DEPTH, "n", 0)
     if depth:  # nested: the outer block captures
@@ -87,6 +86,8 @@ def decoder_output_captured(name: str) -> Iterator[None]:
                 yield
         finally:
             _DEPTH.n = 0
+    if not report:
+        return
     said = [" ".join(str(w.message).split()) for w in caught]
     said = [s for s, w in zip(said, caught, strict=True) if w.category.__name__ not in _IGNORED]
     said += [ln.strip() for ln in c_lines if _is_chatter(ln) and _MATTERS.search(ln)]
