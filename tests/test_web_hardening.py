@@ -229,3 +229,26 @@ def test_serve_flags_and_environment_reach_the_app(monkeypatch):
     assert cli_args.serve_command(args) == 0
     assert seen["allowed_hosts"] == ["a.lan", "c.lan", "d.lan"]
     assert seen["allowed_origins"] == ["https://b.lan"] and seen["bind_host"] == "127.0.0.1"
+
+
+def test_out_of_memory_in_a_request_or_a_job_is_one_clean_answer(image, mask, monkeypatch):
+    import torch
+
+    from inpaintkit.registry import register_method
+
+    @register_method("_web_oom", kind="classical", summary="test: out of memory")
+    def _web_oom(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        raise MemoryError
+
+    files = {"image": ("a.png", image), "mask": ("m.png", mask)}
+    with TestClient(create_app(), base_url=LOCAL, raise_server_exceptions=False) as c:
+        r = c.post("/api/jobs", files=files, data={"method": "_web_oom"})
+        state = _wait(c, r.json()["id"])
+        assert state["status"] == "failed" and state["error"].startswith("ran out of memory")
+
+        def no_memory(*a, **k):
+            raise MemoryError
+
+        monkeypatch.setattr(kio, "read_image", no_memory)
+        r = c.post("/api/jobs", files=files, data={"method": "telea"})
+        assert r.status_code == 413 and "ran out of memory" in r.json()["detail"]

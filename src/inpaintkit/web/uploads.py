@@ -21,8 +21,9 @@ import numpy as np
 from fastapi import HTTPException
 
 from inpaintkit import io
-from inpaintkit.errors import InpaintError
+from inpaintkit.errors import ImageTooLargeError, InpaintError
 from inpaintkit.headers import image_size
+from inpaintkit.limits import memory_guard
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -157,7 +158,10 @@ def decode_image(data: bytes, *, name: str, max_pixels: int) -> io.LoadedImage:
     if size is not None:
         check_pixels(*size, max_pixels=max_pixels)
     try:
-        loaded = io.read_image(data)
+        with memory_guard("decoding the image"):
+            loaded = io.read_image(data)
+    except ImageTooLargeError:
+        raise
     except InpaintError as e:
         raise _rename(e, "image", name) from None
     check_pixels(*loaded.size, max_pixels=max_pixels)
@@ -177,7 +181,10 @@ def decode_mask(data: bytes, *, name: str, size: tuple[int, int]) -> np.ndarray:
     if header is not None and header not in ((w, h), (h, w)):  # (h, w): EXIF-rotated mask
         _mismatch(header, size)  # never decode a mask of the wrong size (or a bomb)
     try:
-        hole = io.read_mask(data)
+        with memory_guard("decoding the mask"):
+            hole = io.read_mask(data)
+    except ImageTooLargeError:
+        raise
     except InpaintError as e:
         raise _rename(e, "mask", name) from None
     if (hole.shape[1], hole.shape[0]) != (w, h):
