@@ -15,7 +15,7 @@ from inpaintkit import io as kio
 from inpaintkit.cli import main
 from inpaintkit.codecs import encode_png16
 from inpaintkit.errors import InpaintError
-from inpaintkit.headers import png_bad_crc, png_header, png_ihdr_first
+from inpaintkit.headers import png_header, png_ihdr_first, png_problem
 
 
 def _png(path: Path, arr: np.ndarray) -> Path:
@@ -168,4 +168,20 @@ def test_png_header_helpers():
     assert png_header(b"not a png") is None
     bad = bytearray(data)
     bad[29] ^= 1  # IHDR's CRC
-    assert png_bad_crc(bytes(bad)) == "IHDR" and png_bad_crc(data) is None
+    assert png_problem(bytes(bad)) == "its IHDR chunk is corrupt (CRC)"
+    assert png_problem(data) is None and "no IEND" in png_problem(data[:-12])
+
+
+def test_16bit_png_with_a_huge_chunk_length_is_refused_before_opencv(monkeypatch):
+    """A flipped byte in IDAT's length made OpenCV allocate ~3 GB and spend 12 s (found by
+    tests/fuzz, case 1005209); the chunk walk refuses it first."""
+    data = bytearray(encode_png16(np.ones((24, 32, 3), np.uint16), icc=None, exif=None))
+    idat = data.index(b"IDAT") - 4
+    data[idat] = 0xC8  # length 0xC8xxxxxx: 3.3 GB declared in a 100-byte file
+
+    def no_opencv(*a, **k):
+        raise AssertionError("handed to OpenCV")
+
+    monkeypatch.setattr("inpaintkit.decode16.cv2.imdecode", no_opencv)
+    with pytest.raises(InpaintError, match="'IDAT' chunk runs past the end of the file"):
+        kio.read_image(bytes(data))

@@ -2,8 +2,10 @@
 
 Bit depth and colour type come from the parsed header (:func:`inpaintkit.headers.png_header`
 walks the chunk list), never from a fixed byte offset. Before OpenCV sees a PNG, its chunk
-CRCs are checked (a bad one is reported in one line of ours instead of libpng's) and the IHDR
-chunk is moved first, the order libpng requires.
+structure is checked (:func:`inpaintkit.headers.png_problem`: lengths within the file, CRCs,
+IEND; reported in one line of ours instead of libpng's, and never a multi-gigabyte
+allocation for a flipped length byte) and the IHDR chunk is moved first, the order libpng
+requires.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.headers import png_bad_crc, png_header, png_ihdr_first
+from inpaintkit.headers import png_header, png_ihdr_first, png_problem
 
 _GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -47,9 +49,9 @@ def decode_cv2(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
         InpaintError: a chunk with a bad CRC, or data OpenCV cannot decode.
     """
     if png_header(data) is not None:
-        bad = png_bad_crc(data)
-        if bad is not None:
-            raise InpaintError(f"cannot read '{name}' as an image: {bad} chunk is corrupt (CRC)")
+        problem = png_problem(data)
+        if problem is not None:
+            raise InpaintError(f"cannot read '{name}' as an image: {problem}")
         data = png_ihdr_first(data)
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no auto-rotation
     if arr is None:

@@ -91,20 +91,27 @@ def png_ihdr_first(data: bytes) -> bytes:
     return PNG_SIGNATURE + ihdr + data[len(PNG_SIGNATURE) : head.offset] + data[end:]
 
 
-def png_bad_crc(data: bytes) -> str | None:
-    """The type of the first PNG chunk whose CRC does not match (``"IDAT"``), or None.
-
-    libpng stops on such a chunk and prints ``libpng error: IDAT: CRC error``; checking first
-    lets the reader say so in one line of its own.
+def png_problem(data: bytes) -> str | None:
+    """What makes PNG bytes unsafe to hand to libpng/OpenCV, or None when the chunk structure
+    is sound: a chunk whose declared length runs past the end of the file (OpenCV would
+    allocate it: gigabytes for a flipped length byte), a CRC that does not match (libpng would
+    print ``libpng error: IDAT: CRC error``), or no IEND chunk.
     """
-    for pos, kind, payload in _chunks(data):
-        crc_at = pos + 8 + len(payload)
-        (stored,) = struct.unpack(">I", data[crc_at : crc_at + 4])
+    pos = len(PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        name = kind.decode("latin-1", "replace")
+        if length > len(data) - pos - 12:
+            return f"its {name!r} chunk runs past the end of the file (truncated or corrupt)"
+        payload = data[pos + 8 : pos + 8 + length]
+        (stored,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
         if zlib.crc32(kind + payload) & 0xFFFFFFFF != stored:
-            return kind.decode("latin-1")
+            return f"its {name} chunk is corrupt (CRC)"
         if kind == b"IEND":
-            break
-    return None
+            return None
+        pos += 12 + length
+    return "it is truncated (no IEND chunk)"
 
 
 def image_size(source: str | Path | bytes, name: str | None = None) -> tuple[int, int] | None:

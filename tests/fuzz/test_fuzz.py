@@ -41,7 +41,7 @@ HANG_SECONDS = 120
 LIMIT_PIXELS = 4_000_000  # fuzzed images may declare any size: keep decodes small and fast
 CI_CASES = {"library": 300, "cli": 200, "asgi": 200}
 SLOW_OFFSET = 1_000_000  # slow mode runs other case numbers than CI
-_TIMES = ("cases", "seconds", "slowest")
+_TIMES = ("cases", "seconds", "slowest", "slowest case")
 
 SEEDS = make_seeds()
 GOOD = np.asarray(load_image(SEEDS["png_rgb8"][1]).pixels)  # (H, W, 3) uint8
@@ -147,7 +147,7 @@ def _run(cases: range, one: Callable[[int, bytes, str], str | None]) -> dict[str
     """Run ``one`` on every case; fail with the first 20 problems. Returns figures."""
     problems: list[str] = []
     OUTCOMES.clear()
-    slowest, start = 0.0, time.perf_counter()
+    slowest, slowest_case, start = 0.0, -1, time.perf_counter()
     for n in cases:
         seed, fmt, mutation, data = make_case(SEEDS, n)
         faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
@@ -159,7 +159,8 @@ def _run(cases: range, one: Callable[[int, bytes, str], str | None]) -> dict[str
         finally:
             faulthandler.cancel_dump_traceback_later()
         took = time.perf_counter() - t0
-        slowest = max(slowest, took)
+        if took > slowest:
+            slowest, slowest_case = took, n
         if problem is None and took > CASE_SECONDS:
             problem = f"took {took:.1f} s"
         if problem is not None:
@@ -168,6 +169,7 @@ def _run(cases: range, one: Callable[[int, bytes, str], str | None]) -> dict[str
         problems[:20]
     )
     figures = {"cases": len(cases), "seconds": time.perf_counter() - start, "slowest": slowest}
+    figures["slowest case"] = slowest_case
     assert OUTCOMES.get("result", 0) > 0, "no case gave a result: the check is vacuous"
     return {**figures, **OUTCOMES}
 
@@ -176,7 +178,8 @@ def _report(target: str, figures: dict[str, float]) -> None:
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(figures.items()) if k not in _TIMES)
     line = (
         f"fuzz {target}: {figures['cases']} cases in {figures['seconds']:.1f} s, "
-        f"slowest {figures['slowest']:.2f} s, 0 failures ({outcomes})"
+        f"slowest {figures['slowest']:.2f} s (case {figures['slowest case']}), 0 failures "
+        f"({outcomes})"
     )
     print(line)
     path = os.environ.get("INPAINTKIT_FUZZ_REPORT")
