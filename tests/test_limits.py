@@ -199,3 +199,13 @@ def test_truncated_tiff_is_one_error_without_pillow_warnings(capfd, recwarn, cut
     assert "\n" not in str(info.value)
     assert [str(w.message) for w in recwarn] == []
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "argv", [["run"], ["run", "a.png", "--mask", "m.png", "--bogus"], ["frob"], ["run", "-m"]]
+)
+def test_command_line_mistakes_are_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1 and "error:" in err[0] and "--help" in err[0]

@@ -28,10 +28,11 @@ Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzer
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (subcommands registered by their owning modules)."""
     from inpaintkit import __version__
+    from inpaintkit.cli_guard import OneLineParser
     from inpaintkit.cli_run import add_run_parser
     from inpaintkit.cli_tools import add_masks_parser, add_methods_parser
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # usage errors: one line, exit 2
         prog="inpaintkit",
         description="Deep generative image inpainting: fill holes in images.",
         epilog=EPILOG,

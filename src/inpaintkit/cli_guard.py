@@ -7,6 +7,9 @@
   line of ours, exit 2 (the input was too large for this machine);
 * Ctrl+C into ``inpaintkit: interrupted``, exit 130.
 
+A mistyped command line is one line too (:class:`OneLineParser`: ``inpaintkit run: error: the
+following arguments are required: input (see inpaintkit run --help)``), exit 2.
+
 Warnings raised while the command runs are held back: a command that fails prints its one
 error line and nothing else; one that succeeds prints each distinct warning once, as
 ``inpaintkit: warning: <message>`` on one line (never Python's two-line warning format).
@@ -17,10 +20,20 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.limits import is_out_of_memory, out_of_memory_message
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (no usage block), exit 2.
+
+    Subparsers made with ``add_subparsers().add_parser`` are of the same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 def _one_line(text: Any) -> str:
