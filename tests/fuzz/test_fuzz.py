@@ -8,8 +8,9 @@ must hold, whatever the bytes:
 * library (``inpaintkit.load_image`` + ``inpaint``): an :class:`InpaintError` (one line), or a
   result of the right shape and dtype whose known pixels are the input's, bit for bit; no
   Python warning other than our one-line :class:`InpaintWarning`;
-* CLI (``inpaintkit.cli.main`` called in-process): exit 0 with the output written, or exit 2
-  with exactly one line on stderr (fd 2: libpng/libtiff output counts);
+* CLI (``inpaintkit.cli.main`` called in-process, the mutated file as the image or as the
+  mask): exit 0 with the output written, or exit 2 with exactly one line on stderr (fd 2:
+  libpng/libtiff output counts);
 * web app (FastAPI TestClient): a 200 or a 4xx with a one-line ``detail``, never a 5xx;
 * every case within :data:`CASE_SECONDS` (and a hard ``faulthandler`` guard against hangs).
 
@@ -101,10 +102,13 @@ def library_case(n: int, data: bytes, fmt: str, tmp: Path) -> str | None:
 
 
 def cli_case(n: int, data: bytes, fmt: str, tmp: Path, capfd) -> str | None:
-    src = tmp / f"in{SUFFIX[fmt]}"
-    src.write_bytes(data)
-    out = tmp / f"out{SUFFIX[fmt]}"
-    args = ["run", str(src), "--mask", str(tmp / "mask.png"), "-o", str(out)]
+    fuzzed = tmp / f"fuzzed{SUFFIX[fmt]}"
+    fuzzed.write_bytes(data)
+    if n % 2:  # the mutated file as the mask of a good image
+        src, mask, out = tmp / "good.png", fuzzed, tmp / "out.png"
+    else:
+        src, mask, out = fuzzed, tmp / "mask.png", tmp / f"out{SUFFIX[fmt]}"
+    args = ["run", str(src), "--mask", str(mask), "-o", str(out), "--resize-mask"]
     code = main([*args, "--overwrite", "--max-pixels", str(LIMIT_PIXELS / 1e6)])
     err = capfd.readouterr().err.strip().splitlines()
     if code == 2:
@@ -192,6 +196,7 @@ def _write_mask(tmp: Path) -> None:
     from PIL import Image
 
     Image.fromarray(np.where(HOLE, 255, 0).astype(np.uint8)).save(tmp / "mask.png")
+    (tmp / "good.png").write_bytes(SEEDS["png_rgb8"][1])
 
 
 @pytest.fixture
