@@ -209,3 +209,44 @@ def test_command_line_mistakes_are_one_line(capsys, argv):
         main(argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert info.value.code == 2 and len(err) == 1 and "error:" in err[0] and "--help" in err[0]
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path, smooth_image):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            inpaint(fifo, np.zeros((4, 4), bool), "telea")
+        except BaseException as e:
+            outcome.append(e)
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the reader so the test run can end
+        with open(fifo, "wb") as f:
+            f.write(b"x")
+        worker.join(10)
+        pytest.fail("reading a FIFO blocked")
+    assert isinstance(outcome[0], InpaintError) and "not a regular file" in str(outcome[0])
+    with pytest.raises(InpaintError, match="not a regular file"):
+        kio.read_image(fifo)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "sparse.png"
+    with open(path, "wb") as f:  # a real PNG header, then 3 GB of (sparse) nothing
+        f.write(huge_png(64, 64))
+        f.truncate(3 * 2**30)
+
+    def no_reading(*a, **k):
+        raise AssertionError("read")
+
+    monkeypatch.setattr(kio, "read_image", no_reading)
+    with pytest.raises(ImageTooLargeError, match=r"3\.2 GB file, more than any image"):
+        inpaint(path, np.zeros((64, 64), bool), "telea", max_image_pixels=1e6)

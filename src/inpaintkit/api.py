@@ -113,10 +113,17 @@ def check_header(
     kind: str | None = None,
     what: str = "the image",
 ) -> None:
-    """Refuse a file whose header declares more pixels than the limits allow (no decoding)."""
+    """Refuse a file whose header declares more pixels than the limits allow (no decoding),
+    a file too large for any image within the limit, and anything but a regular file."""
+    name = f"{what} '{source}'" if isinstance(source, str | Path) else what
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise InpaintError(f"{name} is not a regular file; give an image file")
+        if path.is_file():
+            limits.check_file_bytes(path.stat().st_size, max_pixels=max_image_pixels, name=name)
     size = headers.image_size(source)
     if size is not None:
-        name = f"{what} '{source}'" if isinstance(source, str | Path) else what
         limits.check_image_size(*size, max_pixels=max_image_pixels, kind=kind, name=name)
 
 

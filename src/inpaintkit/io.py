@@ -215,6 +215,8 @@ def _source_bytes(source: str | Path | bytes) -> tuple[bytes, Path | None, str]:
             raise InpaintError(f"'{name}' is a directory, not an image file; give a file path")
         if not path.exists():
             raise InpaintError(f"no such file: '{name}'; check the path")
+        if not path.is_file():  # a FIFO or a device would block or never end
+            raise InpaintError(f"'{name}' is not a regular file; give an image file")
         try:
             data = path.read_bytes()
         except OSError as e:

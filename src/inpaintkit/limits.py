@@ -130,6 +130,29 @@ def check_image_size(
         )
 
 
+def max_file_bytes(max_pixels: int | float | None = None) -> int:
+    """The largest file an image within the pixel limit can need: 8 bytes a pixel (16-bit
+    RGBA, uncompressed) plus 64 MB of metadata. Larger files are not read at all."""
+    return 8 * max_pixels_limit(max_pixels) + 64 * 2**20
+
+
+def check_file_bytes(
+    nbytes: int, *, max_pixels: int | float | None = None, name: str = "the image"
+) -> None:
+    """Refuse a file larger than any image within the pixel limit can be (read nothing).
+
+    Raises:
+        ImageTooLargeError: ``nbytes`` over :func:`max_file_bytes`.
+    """
+    most = max_file_bytes(max_pixels)
+    if nbytes > most:
+        raise ImageTooLargeError(
+            f"{name} is a {_gb(nbytes)} file, more than any image within the limit of "
+            f"{max_pixels_limit(max_pixels) / 1e6:.1f} MP can take ({_gb(most)}); "
+            "is it the right file?"
+        )
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for the errors that mean "out of memory": MemoryError, torch's OutOfMemoryError,
     and the RuntimeErrors torch and numpy raise when an allocation fails."""
