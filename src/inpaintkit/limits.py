@@ -165,8 +165,13 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError | ValueError) and any(m in text for m in markers)
 
 
-def out_of_memory_message(what: str = "the work") -> str:
-    """The one line users read when memory ran out."""
+def out_of_memory_message(what: str | None = None) -> str:
+    """The one line users read when memory ran out (``what``: during what, None if unknown)."""
+    if what is None:
+        return (
+            "ran out of memory; make the work smaller (a smaller image or --batch-size, "
+            "a lighter method) or use a machine with more memory"
+        )
     return (
         f"ran out of memory during {what}; use a smaller image (or --max-pixels), "
         "a lighter method, or a machine with more memory"
@@ -174,7 +179,7 @@ def out_of_memory_message(what: str = "the work") -> str:
 
 
 @contextmanager
-def memory_guard(what: str = "the work") -> Iterator[None]:
+def memory_guard(what: str | None = None) -> Iterator[None]:
     """Turn an out-of-memory error raised inside the block into one :class:`InpaintError`."""
     try:
         yield
