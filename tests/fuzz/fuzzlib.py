@@ -121,8 +121,10 @@ def _set_png_size(data: bytes, w: int, h: int) -> bytes:
 
 
 def huge_size(data: bytes, rng: np.random.Generator) -> bytes:
-    """Declare a huge size in the format's own header (valid CRC for PNG), else anywhere."""
-    w, h = (int(v) for v in rng.choice([20_000, 65_535, 100_000, 2**31 - 1], size=2))
+    """Declare a huge size in the format's own header (PNG IHDR with a valid CRC, JPEG SOF,
+    BMP header, TIFF ImageWidth/ImageLength, WebP VP8X/VP8L/VP8 canvas)."""
+    sizes = [3_000, 9_000, 20_000, 65_535, 100_000, 2**31 - 1]  # over our limit, over Pillow's
+    w, h = (int(v) for v in rng.choice(sizes, size=2))
     out = bytearray(data)
     if data.startswith(b"\x89PNG"):
         return _set_png_size(data, w, h)
@@ -133,8 +135,44 @@ def huge_size(data: bytes, rng: np.random.Generator) -> bytes:
     if data.startswith(b"BM") and len(out) >= 26:
         out[18:26] = struct.pack("<ii", min(w, 2**31 - 1), min(h, 2**31 - 1))
         return bytes(out)
-    i = int(rng.integers(0, max(1, min(len(out), 48) - 4)))  # TIFF, WebP: some 32-bit field
-    out[i : i + 4] = struct.pack("<I", w)
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _set_tiff_size(out, w, h)
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return _set_webp_size(out, w, h)
+    return bytes(out)
+
+
+def _set_tiff_size(out: bytearray, w: int, h: int) -> bytes:
+    """ImageWidth (256) and ImageLength (257) of the first IFD as LONGs of w and h."""
+    e = "<" if out[:2] == b"II" else ">"
+    (ifd,) = struct.unpack(e + "I", out[4:8])
+    if ifd + 2 > len(out):
+        return bytes(out)
+    (count,) = struct.unpack(e + "H", out[ifd : ifd + 2])
+    for k in range(count):
+        at = ifd + 2 + 12 * k
+        if at + 12 > len(out):
+            break
+        (tag,) = struct.unpack(e + "H", out[at : at + 2])
+        if tag in (256, 257):
+            value = w if tag == 256 else h
+            out[at + 2 : at + 12] = struct.pack(e + "HII", 4, 1, value)
+    return bytes(out)
+
+
+def _set_webp_size(out: bytearray, w: int, h: int) -> bytes:
+    """The canvas size of a VP8X, VP8L or VP8 (lossy) WebP, as large as each field holds."""
+    kind = bytes(out[12:16])
+    if kind == b"VP8X" and len(out) >= 30:
+        out[24:27] = min(w - 1, 2**24 - 1).to_bytes(3, "little")
+        out[27:30] = min(h - 1, 2**24 - 1).to_bytes(3, "little")
+    elif kind == b"VP8L" and len(out) >= 25:
+        bits = min(w - 1, 16383) | (min(h - 1, 16383) << 14)
+        old = int.from_bytes(out[21:25], "little")
+        out[21:25] = ((old & ~((1 << 28) - 1)) | bits).to_bytes(4, "little")
+    elif kind == b"VP8 " and len(out) >= 30:
+        out[26:28] = struct.pack("<H", min(w, 16383))
+        out[28:30] = struct.pack("<H", min(h, 16383))
     return bytes(out)
 
 
