@@ -95,6 +95,7 @@ def test_fifty_jobs_ten_at_a_time(server):
     image = _image()
     rss_before = _rss_bytes()
     latencies: list[float] = []
+    health_errors: list[int] = []
     rss_peak = rss_before
     stop = threading.Event()
 
@@ -105,7 +106,8 @@ def test_fifty_jobs_ten_at_a_time(server):
                 t0 = time.perf_counter()
                 r = c.get("/api/health")
                 latencies.append(time.perf_counter() - t0)
-                assert r.status_code == 200
+                if r.status_code != 200:
+                    health_errors.append(r.status_code)
                 rss_peak = max(rss_peak, _rss_bytes())
                 time.sleep(0.05)
 
@@ -132,6 +134,7 @@ def test_fifty_jobs_ten_at_a_time(server):
     if os.environ.get("INPAINTKIT_LOAD_REPORT"):
         with open(os.environ["INPAINTKIT_LOAD_REPORT"], "a") as f:
             f.write(figures + "\n")
+    assert not health_errors and len(latencies) > 10, (health_errors, len(latencies))
     assert len(outcomes) == JOBS and set(outcomes) <= {"done", "busy"}
     assert outcomes.count("done") >= 1
     assert median_ms < 100, figures
