@@ -8,13 +8,15 @@
 """
 
 from inpaintkit.api import Inpainted, inpaint, load_image
-from inpaintkit.errors import InpaintError
+from inpaintkit.errors import ImageTooLargeError, InpaintError, InpaintWarning
 from inpaintkit.registry import MethodResult, get_method, list_methods
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ImageTooLargeError",
     "InpaintError",
+    "InpaintWarning",
     "Inpainted",
     "MethodResult",
     "__version__",

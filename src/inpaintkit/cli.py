@@ -11,8 +11,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from inpaintkit.errors import InpaintError
-
 EPILOG = """\
 examples:
   inpaintkit run photo.jpg --mask mask.png -m telea -o out.jpg --compare
@@ -30,10 +28,11 @@ Masks: a pixel is a hole where it is >= 128 (8-bit), >= 32768 (16-bit) or nonzer
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (subcommands registered by their owning modules)."""
     from inpaintkit import __version__
+    from inpaintkit.cli_guard import OneLineParser
     from inpaintkit.cli_run import add_run_parser
     from inpaintkit.cli_tools import add_masks_parser, add_methods_parser
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # usage errors: one line, exit 2
         prog="inpaintkit",
         description="Deep generative image inpainting: fill holes in images.",
         epilog=EPILOG,
@@ -73,14 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    try:
-        return int(args.func(args) or 0)
-    except InpaintError as e:
-        print(f"inpaintkit: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("inpaintkit: interrupted", file=sys.stderr)
-        return 130
+    from inpaintkit.cli_guard import run_handler
+
+    return run_handler(args)  # one line per error or warning, never a traceback
 
 
 if __name__ == "__main__":  # pragma: no cover

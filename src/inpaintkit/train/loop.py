@@ -173,7 +173,8 @@ class Trainer:
             )
 
     def _resume(self, resume: str | Path) -> None:
-        path = ckpt.resolve_resume(resume)
+        quiet = None if self.dist.is_main else (lambda message: None)  # rank 0 warns
+        path = ckpt.resolve_resume(resume, warn=quiet)
         state = ckpt.load_checkpoint(
             path,
             nets=self.nets,
