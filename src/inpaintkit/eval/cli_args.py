@@ -196,6 +196,9 @@ def eval_command(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     res = evaluate(cfg)
+    if not res["files"]:  # a torchrun rank other than 0: rank 0 wrote the merged files
+        print(f"eval: this rank computed {len(res['rows'])} rows; rank 0 wrote {cfg.out}")
+        return 0
     print((Path(cfg.out) / "summary.md").read_text())
     print("wrote: " + ", ".join(str(f) for f in res["files"]))
     return 0

@@ -14,7 +14,7 @@ import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.eval import report, resume
 from inpaintkit.eval.images import load_eval_images
 from inpaintkit.eval.memory import PeakMemory
+
+if TYPE_CHECKING:
+    from inpaintkit.shard import ProcessGroup, Shard
 
 
 @dataclass
@@ -118,6 +121,12 @@ def evaluate(cfg: EvalConfig) -> dict:
     are kept under ``outputs/``, so with ``cfg.resume`` a later run in the same folder computes
     only the (method, mask, image) rows that are missing (see :mod:`inpaintkit.eval.resume`).
 
+    Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set, see :mod:`inpaintkit.shard`) each rank
+    computes the images ``rank, rank + world_size, ...`` and keeps its rows in
+    ``shards/rank<R>-<id>.csv`` as it goes (what ``--resume`` reads after a killed job); rank 0
+    then gathers every rank's rows and grid outputs and writes the files, which equal a single
+    process's. The other ranks return their own rows and no summary.
+
     Returns:
         ``{"rows": per-image dicts, "summary": {mask: {method: {metric: (mean, std)}}},
         "fid": {mask: {method: value}}, "files": [written paths], "reused": rows reused}``.
@@ -125,6 +134,7 @@ def evaluate(cfg: EvalConfig) -> dict:
     from inpaintkit.api import check_options
     from inpaintkit.masks import make_mask
     from inpaintkit.registry import get_method
+    from inpaintkit.shard import ProcessGroup, bind_local_device, current_shard
 
     labels = list(cfg.methods)
     infos = [get_method(cfg.aliases.get(m, m)) for m in labels]
@@ -132,50 +142,93 @@ def evaluate(cfg: EvalConfig) -> dict:
         check_options(info, cfg.options.get(label, {}))
     for k in cfg.masks:  # unknown kinds and options fail before any work
         make_mask(k, (cfg.size, cfg.size), seed=0, **cfg.mask_options.get(k, {}))
-    use_lpips = _lpips_available() if cfg.lpips is None else cfg.lpips
-    images = load_eval_images(
-        cfg.data, size=cfg.size, limit=cfg.limit, crop=cfg.crop, split=cfg.split
-    )
+    shard = current_shard()
+    if shard.sharded and cfg.fid:
+        raise InpaintError(
+            "--fid needs every output of a method in one process; run it without torchrun"
+        )
+    bind_local_device(shard)
+    group = ProcessGroup(shard)
+    try:
+        return _evaluate(cfg, infos, shard, group)
+    finally:
+        group.close()
+
+
+def _prepare_folder(cfg: EvalConfig, names: list[str], shard: Shard, group: ProcessGroup) -> dict:
+    """Read an earlier run's rows (``--resume``) or clear the folder; write config.json.
+
+    Every rank reads before rank 0 changes anything, and all wait until it has.
+    """
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     done: dict[resume.RowKey, dict] = {}
     if cfg.resume:
-        done = resume.load_previous(out, asdict(cfg), [name for name, _ in images])
+        done = resume.load_previous(out, asdict(cfg), names)
         if cfg.fid and done:
             raise InpaintError(
                 "--fid needs every output of a method in memory; run it without --resume "
                 "(or with a new --out)"
             )
-    else:  # a fresh run replaces an earlier one in this folder from the start
-        (out / "per_image.csv").unlink(missing_ok=True)
-        shutil.rmtree(out / "outputs", ignore_errors=True)
+    group.barrier()
+    if shard.is_main:
+        if not cfg.resume:  # a fresh run replaces an earlier one in this folder from the start
+            (out / "per_image.csv").unlink(missing_ok=True)
+            shutil.rmtree(out / "outputs", ignore_errors=True)
+            shutil.rmtree(out / resume.SHARDS_DIR, ignore_errors=True)
+        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2, default=str))
+    group.barrier()
+    return done
+
+
+def _evaluate(cfg: EvalConfig, infos: list[Any], shard: Shard, group: ProcessGroup) -> dict:
+    from inpaintkit.masks import make_mask
+
+    labels = list(cfg.methods)
+    use_lpips = _lpips_available() if cfg.lpips is None else cfg.lpips
+    images = load_eval_images(
+        cfg.data, size=cfg.size, limit=cfg.limit, crop=cfg.crop, split=cfg.split
+    )
+    out = Path(cfg.out)
+    done = _prepare_folder(cfg, [name for name, _ in images], shard, group)
     n_reused = len(done)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2, default=str))
     rows: list[dict] = []
     fids: dict[str, dict[str, float]] = {}
-    grids: dict[str, list[tuple[str, list[np.ndarray]]]] = {}
+    columns: dict[str, list[tuple[str, list[np.ndarray]]]] = {k: [] for k in cfg.masks}
     gts = [px for _, px in images]
     n_grid = min(cfg.grid_rows, len(images))
+    mine = shard.indices(len(images))
     total = sum(
-        (label, kind, i) not in done
-        for kind in cfg.masks
-        for label in labels
-        for i in range(len(images))
+        (label, kind, i) not in done for kind in cfg.masks for label in labels for i in mine
     )
-    bar = tqdm(total=total, desc="eval", unit="img", file=sys.stderr)
-    if n_reused:
+    desc = f"eval rank {shard.rank}/{shard.world_size}" if shard.sharded else "eval"
+    bar = tqdm(total=total, desc=desc, unit="img", file=sys.stderr, disable=not shard.is_main)
+    if n_reused and shard.is_main:
         bar.write(f"--resume: reusing {n_reused} rows of the earlier run in {out}", sys.stderr)
-    for kind in cfg.masks:
-        mopts = cfg.mask_options.get(kind, {})
-        holes = [
-            make_mask(kind, (cfg.size, cfg.size), seed=mask_seed(cfg.seed, i), **mopts)
+    holes = {
+        kind: [
+            make_mask(kind, (cfg.size, cfg.size), seed=mask_seed(cfg.seed, i),
+                      **cfg.mask_options.get(kind, {}))
             for i in range(len(images))
         ]
-        grids[kind] = [("input", [report.show_hole(gts[i], holes[i]) for i in range(n_grid)])]
+        for kind in cfg.masks
+    }  # fmt: skip
+
+    def add_pair(kind: str, label: str, info: Any, computed: dict) -> None:
+        """Append a pair's rows in image order (computed or reused) and its grid column."""
+        nonlocal rows
+        rows += [computed[i][0] if i in computed else done.pop((label, kind, i))
+                 for i in range(len(images))]  # fmt: skip
+        col = _grid_outputs(cfg, label, info, kind, gts, holes[kind], computed)
+        columns[kind].append((label, col))
+
+    parts: dict[tuple[str, str], dict[int, tuple[dict, np.ndarray | None]]] = {}
+    partial = resume.partial_path(out, shard.rank) if shard.sharded else None
+    for kind in cfg.masks:
         for label, info in zip(labels, infos, strict=True):
             bar.set_description(f"{kind}/{label}")
-            todo = [i for i in range(len(images)) if (label, kind, i) not in done]
-            computed = _run_method(cfg, label, info, gts, holes, todo, bar)
+            todo = [i for i in mine if (label, kind, i) not in done]
+            computed = _run_method(cfg, label, info, gts, holes[kind], todo, bar)
             for i, (row, _) in computed.items():
                 row.update({"mask": kind, "image": images[i][0]})
             if use_lpips and computed:
@@ -183,21 +236,52 @@ def evaluate(cfg: EvalConfig) -> dict:
                     [r for r, _ in computed.values()],
                     [px for _, px in computed.values()],
                     [gts[i] for i in computed],
-                    [holes[i] for i in computed],
+                    [holes[kind][i] for i in computed],
                 )
             if cfg.fid and len(computed) > 1:
                 fids.setdefault(kind, {})[label] = _fid(
                     [px for _, px in computed.values()], [gts[i] for i in computed]
                 )
-            rows += [computed[i][0] if i in computed else done.pop((label, kind, i))
-                     for i in range(len(images))]  # fmt: skip
-            grids[kind].append((label, _grid_outputs(cfg, label, info, kind, gts, holes, computed)))
-            report.write_csv(rows + list(done.values()), out / "per_image.csv")
-        grids[kind].append(("ground truth", gts[:n_grid]))
+            if partial is not None:  # keep this rank's part on disk; rank 0 assembles at the end
+                parts[(kind, label)] = _keep_part(out, kind, label, computed, n_grid)
+                report.write_csv([r for p in parts.values() for r, _ in p.values()], partial)
+            else:
+                add_pair(kind, label, info, computed)
+                report.write_csv(rows + list(done.values()), out / "per_image.csv")
     bar.close()
+    if shard.sharded:
+        gathered = group.gather(parts)
+        if gathered is None:  # not rank 0: its rows are in rank 0's files now
+            mine_rows = [r for p in parts.values() for r, _ in p.values()]
+            return {"rows": mine_rows, "summary": {}, "fid": {}, "files": [], "reused": n_reused}
+        for kind in cfg.masks:
+            for label, info in zip(labels, infos, strict=True):
+                merged = {i: v for p in gathered for i, v in p.get((kind, label), {}).items()}
+                add_pair(kind, label, info, merged)
+    grids = {
+        kind: [
+            ("input", [report.show_hole(gts[i], holes[kind][i]) for i in range(n_grid)]),
+            *columns[kind],
+            ("ground truth", gts[:n_grid]),
+        ]
+        for kind in cfg.masks
+    }
     res = report.write_outputs(cfg, rows, fids, grids, out, reused=n_reused)
+    shutil.rmtree(out / resume.SHARDS_DIR, ignore_errors=True)  # merged into per_image.csv
     res["reused"] = n_reused
     return res
+
+
+def _keep_part(
+    out: Path, kind: str, label: str, computed: dict[int, tuple[dict, np.ndarray]], n_grid: int
+) -> dict[int, tuple[dict, np.ndarray | None]]:
+    """A rank's rows of one pair, with pixels only for grid images (also saved under outputs/)."""
+    part: dict[int, tuple[dict, np.ndarray | None]] = {}
+    for i, (row, px) in computed.items():
+        if i < n_grid:
+            resume.save_output(out, kind, label, i, px)
+        part[i] = (row, px if i < n_grid else None)
+    return part
 
 
 def _run_method(
