@@ -8,7 +8,7 @@
 #                                   # song2018 multi- and single-scale, deepfill, context_encoder,
 #                                   # patchmatch, telea, ns
 # LIMIT (default 50) images; SHARED (default ../shared) holds the datasets; SONG and CE_MODEL
-# name the models (installed domains or .safetensors paths). Tables: scripts/song_table.py.
+# name the models (installed domains or .safetensors paths). Tables: `inpaintkit report table runs/eval_song_<size> ...` (docs/song.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-256}"

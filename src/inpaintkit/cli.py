@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 _OPTIONAL_PARSERS: list[tuple[str, str]] = [
     ("inpaintkit.eval.cli_args", "add_eval_parser"),
     ("inpaintkit.eval.bench", "add_bench_parser"),
+    ("inpaintkit.eval.report_cli", "add_report_parser"),
     ("inpaintkit.data.cli_args", "add_data_parser"),
     ("inpaintkit.train.cli_args", "add_train_parser"),
     ("inpaintkit.web.cli_args", "add_serve_parser"),

@@ -20,6 +20,9 @@ from PIL import Image, ImageDraw, ImageFont
 if TYPE_CHECKING:
     from inpaintkit.eval.engine import EvalConfig
 
+#: the size grid tiles are scaled up to (whole multiples of the image size: 64 px -> 128 px)
+GRID_CELL = 128
+
 # (column key, header, format, higher is better)
 SUMMARY_COLUMNS: list[tuple[str, str, str, bool]] = [
     ("psnr", "PSNR dB", "{:.2f}", True),
@@ -206,7 +209,7 @@ def write_outputs(
                 + ", ".join(f"{m} {v:.1f}" for m, v in fids[kind].items()),
                 "",
             ]
-        grid = picture_grid(grids[kind], out / f"grid_{kind}.png", cell=128)
+        grid = picture_grid(grids[kind], out / f"grid_{kind}.png", cell=GRID_CELL)
         files.append(grid)
         md += [f"![{kind}](grid_{kind}.png)", ""]
     (out / "summary.md").write_text("\n".join(md))
