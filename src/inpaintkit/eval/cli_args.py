@@ -11,7 +11,7 @@ from inpaintkit.eval.images import CROPS
 
 EVAL_EPILOG = """\
 examples:
-  inpaintkit eval --data ../shared/datasets/imagenet/val --methods telea,ns,patchmatch \\
+  inpaintkit eval --data DIR/imagenet/val --methods telea,ns,patchmatch \\
       --masks center,random80 --size 256 --limit 50 --out runs/eval-imagenet
   inpaintkit eval --data faces/ --crop celeba --size 64 --methods yeh2017,telea \\
       --masks center,pattern --opt yeh2017.model=celeba64 --opt yeh2017.iterations=300
