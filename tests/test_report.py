@@ -116,6 +116,22 @@ def test_splice_puts_the_later_methods_columns_into_the_grid(folders, tmp_path) 
         rf.splice_grids(base, extra, out, cell=100)
 
 
+def test_grid_keeps_the_named_columns_in_order(folders, tmp_path) -> None:
+    out = tmp_path / "cut.png"
+    argv = ["report", "grid", str(folders["classical"]), "--mask", "half",
+            "--columns", "ground truth,ns", "--rows", "2", "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    a = np.asarray(Image.open(folders["classical"] / "grid_half.png").convert("RGB"))
+    c = np.asarray(Image.open(out).convert("RGB"))
+    step = 120 + rf.GRID_PAD  # columns: input | telea | ns | ground truth
+    height = 18 + rf.GRID_PAD + 2 * step
+    assert c.shape == (height, 2 * step + rf.GRID_PAD, 3)
+    assert np.array_equal(c[:, :step], a[:height, 3 * step : 4 * step])
+    assert np.array_equal(c[:, step : 2 * step], a[:height, 2 * step : 3 * step])
+    with pytest.raises(InpaintError, match="no column 'mine'"):
+        rf.select_grid(folders["classical"], "half", ["mine"], out)
+
+
 def test_attention_figure_rows(tmp_path) -> None:
     out = rf.attention_figure(tmp_path / "att.png", size=64, cases=[("astronaut", "box", 3)])
     pic = np.asarray(Image.open(out))

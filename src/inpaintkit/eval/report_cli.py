@@ -3,6 +3,7 @@
     inpaintkit report table EVAL [EVAL ...]         # Markdown tables, margins over classical
     inpaintkit report card EVAL ... --card F --label L   # a label's means into a model card
     inpaintkit report splice BASE_GRID EXTRA_GRID -o OUT  # one grid with both folders' methods
+    inpaintkit report grid EVAL --mask M --columns input,A,ground truth -o OUT  # some columns
     inpaintkit report figure attention|song-stages|song-style -o OUT ...
 
 Nothing here knows where runs live: every folder and file is an argument.
@@ -27,6 +28,8 @@ examples:
       --eval-command "bash scripts/eval_deepfill.sh learned"
   inpaintkit report splice ev/celeba64/grid_center.png ev/celeba64-vitoria/grid_center.png \\
       --after 1 -o docs/img/eval_celeba64_center.jpg
+  inpaintkit report grid ev/learned --mask center --columns "input,deepfill,ground truth" \
+      -o docs/img/eval_deepfill_natural128_imagenet_center.jpg
   inpaintkit report figure attention -o docs/img/deepfill_attention.jpg
   inpaintkit report figure song-stages --data DIR/imagenet/val -o docs/img/song_stages.jpg
   inpaintkit report figure song-style --style-image a.jpg --style-image b.jpg \\
@@ -100,6 +103,16 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("-o", "--output", type=Path, required=True)
     s.set_defaults(func=_splice_command)
 
+    g = rs.add_parser("grid", help="some columns of an evaluation grid, in a given order")
+    g.add_argument("folder", type=Path, help="an inpaintkit eval output folder")
+    g.add_argument("--mask", required=True, help="the mask kind of the grid")
+    g.add_argument(
+        "--columns", required=True, help="comma-separated titles: input, labels, ground truth"
+    )
+    g.add_argument("--rows", type=int, help="keep the first N image rows (default all)")
+    g.add_argument("-o", "--output", type=Path, required=True)
+    g.set_defaults(func=_grid_command)
+
     f = rs.add_parser("figure", help="a docs figure made by running the methods")
     f.add_argument("name", choices=("attention", "song-stages", "song-style"))
     f.add_argument("-o", "--output", type=Path, required=True)
@@ -165,6 +178,14 @@ def _splice_command(args: argparse.Namespace) -> int:
 
     n = splice_grids(args.base, args.extra, args.output, after=args.after, cell=args.cell)
     print(f"{args.output}: {n} columns")
+    return 0
+
+
+def _grid_command(args: argparse.Namespace) -> int:
+    from inpaintkit.eval.report_figures import select_grid
+
+    columns = _csv(args.columns) or []
+    print(select_grid(args.folder, args.mask, columns, args.output, rows=args.rows))
     return 0
 
 

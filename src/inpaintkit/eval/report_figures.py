@@ -80,6 +80,54 @@ def splice_grids(
     return len(cols)
 
 
+def grid_titles(folder: Path) -> list[str]:
+    """The column titles of an evaluation folder's grids: input, each method label, ground truth."""
+    import json
+
+    cfg = folder / "config.json"
+    if not cfg.is_file():
+        raise InpaintError(f"{str(folder)!r} has no config.json (an `inpaintkit eval` --out)")
+    return ["input", *json.loads(cfg.read_text())["methods"], "ground truth"]
+
+
+def select_grid(
+    folder: Path, mask: str, columns: Sequence[str], out: Path, *, rows: int | None = None
+) -> Path:
+    """Cut ``grid_<mask>.png`` of an evaluation folder down to ``columns`` (by title), in order.
+
+    Args:
+        folder: an ``inpaintkit eval`` output folder.
+        mask: the mask kind of the grid.
+        columns: titles: ``input``, method labels, ``ground truth``.
+        out: the picture to write (JPEG for .jpg, else lossless).
+        rows: keep the first ``rows`` image rows (default all).
+    """
+    grid_path = folder / f"grid_{mask}.png"
+    if not grid_path.is_file():
+        raise InpaintError(f"{str(grid_path)!r} does not exist")
+    titles = grid_titles(folder)
+    unknown = [c for c in columns if c not in titles]
+    if unknown:
+        raise InpaintError(f"no column {unknown[0]!r} in {grid_path}; columns: {', '.join(titles)}")
+    grid = Image.open(grid_path).convert("RGB")
+    cell = grid_cell(folder)
+    strips = grid_columns(grid, cell)
+    if len(strips) != len(titles):
+        raise InpaintError(
+            f"{grid_path} has {len(strips)} columns, config.json names {len(titles)}"
+        )
+    picked = [strips[titles.index(c)] for c in columns]
+    height = grid.height
+    if rows is not None:
+        height = min(grid.height, 18 + GRID_PAD + rows * (cell + GRID_PAD))  # 18: title band
+    canvas = Image.new("RGB", (sum(c.width for c in picked) + GRID_PAD, height), "white")
+    for j, c in enumerate(picked):
+        canvas.paste(c.crop((0, 0, c.width, height)), (j * c.width, 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out, quality=85)
+    return out
+
+
 def _sample(name: str, size: int) -> np.ndarray:
     """A scikit-image sample photo, top-left square, area-resized to (size, size, 3) uint8."""
     import cv2
