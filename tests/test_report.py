@@ -101,6 +101,19 @@ def test_card_gets_the_labels_means_and_keeps_its_other_keys(folders, tmp_path, 
     assert "no folder measured 'nobody'" in capsys.readouterr().err
 
 
+def test_cards_table_lists_every_bundled_models_means(capsys) -> None:
+    from inpaintkit.eval.report_tables import bundled_cards
+
+    cards = bundled_cards()
+    assert "deepfill_natural128" in cards
+    assert main(["report", "cards", "--prefix", "deepfill_"]) == 0
+    text = capsys.readouterr().out
+    centre = cards["deepfill_natural128"]["metrics"]["imagenet/center"]
+    assert f"| `deepfill_natural128` | imagenet/center | 50 | {centre['psnr']:.2f} |" in text
+    assert "yeh2017" not in text
+    assert cards["deepfill_natural128"]["metrics"]["eval"] in text
+
+
 def test_splice_puts_the_later_methods_columns_into_the_grid(folders, tmp_path) -> None:
     base = folders["classical"] / "grid_center.png"
     extra = folders["learned"] / "grid_center.png"

@@ -2,6 +2,7 @@
 
     inpaintkit report table EVAL [EVAL ...]         # Markdown tables, margins over classical
     inpaintkit report card EVAL ... --card F --label L   # a label's means into a model card
+    inpaintkit report cards [--prefix deepfill_]    # the bundled models' measured means
     inpaintkit report splice BASE_GRID EXTRA_GRID -o OUT  # one grid with both folders' methods
     inpaintkit report grid EVAL --mask M --columns input,A,ground truth -o OUT  # some columns
     inpaintkit report figure attention|song-stages|song-style -o OUT ...
@@ -95,6 +96,11 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--replace", action="store_true", help="drop the card's earlier metrics")
     c.set_defaults(func=_card_command)
 
+    k = rs.add_parser("cards", help="the measured means of the bundled models' cards")
+    k.add_argument("--prefix", default="", help="only models whose name starts with it")
+    k.add_argument("--folder", type=Path, help="read the cards of this folder instead")
+    k.set_defaults(func=_cards_command)
+
     s = rs.add_parser("splice", help="put one grid's method columns into another grid")
     s.add_argument("base", type=Path, help="grid_<mask>.png of the first folder")
     s.add_argument("extra", type=Path, help="grid_<mask>.png of a later folder, same images")
@@ -170,6 +176,13 @@ def _card_command(args: argparse.Namespace) -> int:
     metrics = card_metrics(merged, args.label, prefix=args.prefix)
     write_card_metrics(args.card, metrics, command=args.eval_command, replace=args.replace)
     print(f"{args.card}: metrics {', '.join(metrics)}")
+    return 0
+
+
+def _cards_command(args: argparse.Namespace) -> int:
+    from inpaintkit.eval.report_tables import bundled_cards, cards_table
+
+    print("\n".join(cards_table(bundled_cards(args.folder), prefix=args.prefix)))
     return 0
 
 

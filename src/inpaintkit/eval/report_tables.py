@@ -250,3 +250,37 @@ def write_card_metrics(
         old["eval"] = command
     data["metrics"] = old | metrics
     card.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def bundled_cards(folder: Path | None = None) -> dict[str, dict]:
+    """{model file stem: card} of the bundled models (or of the cards in ``folder``)."""
+    if folder is None:
+        from importlib.resources import files
+
+        folder = Path(str(files("inpaintkit") / "weights"))
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+def cards_table(cards: dict[str, dict], *, prefix: str = "") -> list[str]:
+    """One Markdown table of every card's measured means: | model | setting | n | PSNR | ... |.
+
+    Args:
+        cards: {model name: card} (see :func:`bundled_cards`).
+        prefix: keep the models whose name starts with it (e.g. ``deepfill_``).
+    """
+    cols = (("psnr", ".2f"), ("ssim", ".3f"), ("lpips", ".3f"), ("l1_hole", ".2f"))
+    lines = ["| model | setting | images | PSNR dB | SSIM | LPIPS | l1 % hole |", "|---" * 7 + "|"]
+    commands = []
+    for name, card in cards.items():
+        if not name.startswith(prefix):
+            continue
+        metrics = card.get("metrics") or {}
+        for setting, v in metrics.items():
+            if isinstance(v, dict):
+                cells = [_fmt(v.get(k), f) for k, f in cols]
+                lines.append(
+                    f"| `{name}` | {setting} | {int(v.get('n', 0))} | " + " | ".join(cells) + " |"
+                )
+        if metrics.get("eval"):
+            commands.append(f"- `{name}`: `{metrics['eval']}`")
+    return [*lines, "", "Commands:", "", *commands]
