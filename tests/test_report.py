@@ -158,6 +158,24 @@ def test_attention_figure_rows(tmp_path) -> None:
     assert np.array_equal(pic[:, 64:128][~hole], original[~hole])  # known pixels kept
 
 
+def test_methods_figure_one_titled_column_per_method(tmp_path) -> None:
+    px = rf._sample("coffee", 48)
+    hole = np.zeros((48, 48), bool)
+    hole[10:30, 12:28] = True
+    Image.fromarray(px).save(tmp_path / "photo.png")
+    Image.fromarray((hole * 255).astype(np.uint8)).save(tmp_path / "mask.png")
+    out = tmp_path / "methods.png"
+    argv = ["report", "figure", "methods", "--image", str(tmp_path / "photo.png"),
+            "--mask", str(tmp_path / "mask.png"), "--methods", "telea,ns",
+            "--crop", "8,4,32,32", "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    pic = np.asarray(Image.open(out).convert("RGB"))
+    assert pic.shape[1] == 3 * (32 + rf.GRID_PAD) + rf.GRID_PAD, pic.shape  # input | telea | ns
+    tile = pic[18 + rf.GRID_PAD : 18 + rf.GRID_PAD + 32, rf.GRID_PAD : rf.GRID_PAD + 32]
+    assert np.array_equal(tile, np.where(hole[..., None], 255, px)[4:36, 8:40])
+    assert main([*argv[:-4], "--crop", "1,2", "-o", str(out)]) == 2
+
+
 def test_song_figures(tmp_path) -> None:
     photos = tmp_path / "photos"
     photos.mkdir()

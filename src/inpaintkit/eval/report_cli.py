@@ -32,6 +32,8 @@ examples:
   inpaintkit report grid ev/learned --mask center --columns "input,deepfill,ground truth" \
       -o docs/img/eval_deepfill_natural128_imagenet_center.jpg
   inpaintkit report figure attention -o docs/img/deepfill_attention.jpg
+  inpaintkit report figure methods --image examples/astronaut.png \
+      --mask examples/astronaut_mask.png --methods telea,ns,patchmatch -o methods.jpg
   inpaintkit report figure song-stages --data DIR/imagenet/val -o docs/img/song_stages.jpg
   inpaintkit report figure song-style --style-image a.jpg --style-image b.jpg \\
       -o docs/img/song_style.jpg
@@ -120,12 +122,19 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=_grid_command)
 
     f = rs.add_parser("figure", help="a docs figure made by running the methods")
-    f.add_argument("name", choices=("attention", "song-stages", "song-style"))
+    f.add_argument("name", choices=("attention", "methods", "song-stages", "song-style"))
     f.add_argument("-o", "--output", type=Path, required=True)
     f.add_argument("--model", help="the model of deepfill / song2018 (default: the default)")
     f.add_argument("--data", help="song-stages: a folder of photos (evaluation order)")
     f.add_argument("--indices", default="3,11,24,40", help="song-stages: which images")
     f.add_argument("--style-image", action="append", default=[], help="song-style: a style")
+    f.add_argument("--image", help="methods: the photo")
+    f.add_argument("--mask", help="methods: its mask")
+    f.add_argument("--methods", default="telea,ns,biharmonic,tv,lowrank,patchmatch",
+                   help="methods: the methods, in column order")  # fmt: skip
+    f.add_argument("--opt", action="append", default=[], metavar="METHOD.NAME=VALUE",
+                   help="methods: a method option (repeatable)")  # fmt: skip
+    f.add_argument("--crop", help="methods: X,Y,W,H of the part to show")
     f.set_defaults(func=_figure_command)
 
 
@@ -207,6 +216,18 @@ def _figure_command(args: argparse.Namespace) -> int:
 
     if args.name == "attention":
         path = rf.attention_figure(args.output, model=args.model)
+    elif args.name == "methods":
+        from inpaintkit.eval.cli_args import parse_method_options
+
+        if not args.image or not args.mask:
+            raise InpaintError("the methods figure needs --image and --mask")
+        methods = _csv(args.methods) or []
+        crop = tuple(int(v) for v in _csv(args.crop) or []) or None
+        if crop is not None and len(crop) != 4:
+            raise InpaintError(f"--crop expects X,Y,W,H, got {args.crop!r}")
+        opts = parse_method_options(methods, args.opt)
+        path = rf.methods_figure(args.image, args.mask, methods, args.output, options=opts,
+                                 crop=crop)  # fmt: skip
     elif args.name == "song-stages":
         if not args.data:
             raise InpaintError("song-stages needs --data FOLDER (e.g. ImageNet val)")

@@ -235,3 +235,46 @@ def song_style_figure(
         res = stylize_pixels(content, sty, model=model, size=size)
         rows.append(np.concatenate([_cell(content, size), _cell(sty, size), _cell(res, size)], 1))
     return save_picture(np.concatenate(rows, 0), out)
+
+
+def methods_figure(
+    image: str | Path,
+    mask: str | Path,
+    methods: Sequence[str],
+    out: Path,
+    *,
+    options: dict[str, dict] | None = None,
+    crop: tuple[int, int, int, int] | None = None,
+) -> Path:
+    """One row: the input (hole white) and each method's result, titled, cropped to ``crop``.
+
+    Args:
+        image, mask: the photo and its mask (as ``inpaintkit run`` reads them).
+        methods: method names, in column order.
+        out: the picture to write.
+        options: {method: {option: value}} (e.g. ``{"nearest": {"data": "DIR"}}``).
+        crop: (x, y, width, height) of the part to show; default the whole image.
+    """
+    import inpaintkit
+    from inpaintkit.eval.report import picture_grid
+
+    options = options or {}
+    results = [inpaintkit.inpaint(image, mask, m, **options.get(m, {})) for m in methods]
+    first = results[0]
+    to8 = (lambda a: a) if first.pixels.dtype == np.uint8 else (
+        lambda a: np.rint(a / 257.0).astype(np.uint8))  # fmt: skip
+    x, y, w, h = crop or (0, 0, first.pixels.shape[1], first.pixels.shape[0])
+    if w < 1 or h < 1 or x < 0 or y < 0:
+        raise InpaintError(f"crop {crop} is not a box inside the image")
+
+    def cut(px: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(to8(px)[y : y + h, x : x + w])
+
+    cols = [("input", [cut(show_hole(first.pixels, first.mask))])]
+    cols += [(m, [cut(r.pixels)]) for m, r in zip(methods, results, strict=True)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".grid.png")
+    picture_grid(cols, tmp)
+    Image.open(tmp).convert("RGB").save(out, quality=85)
+    tmp.unlink()
+    return out
