@@ -15,6 +15,8 @@ Kinds (``MASK_KINDS``), with the paper each one reproduces:
 * ``three_squares``: three random rectangles, 1/4..1/3 of the side each (Vitoria 2019).
 * ``box``: DeepFill v1 training box (half the side) with random shrink ``max_delta``.
 * ``thin``, ``medium``, ``thick``: LaMa's free-form stroke masks (Suvorov et al. 2022).
+* ``objects``: object silhouettes with a painted margin, 2-33 % of the image (ours: what a
+  person paints over an object; :mod:`inpaintkit.object_masks`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.object_masks import object_mask
 
 Size = tuple[int, int]
 
@@ -403,6 +406,7 @@ MASK_KINDS: dict[str, Callable[..., np.ndarray]] = {
     "thin": thin_mask,
     "medium": medium_mask,
     "thick": thick_mask,
+    "objects": object_mask,
 }
 
 
