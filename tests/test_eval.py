@@ -201,3 +201,13 @@ def test_labels_run_one_method_twice_with_different_options(tmp_path, folder, ca
     assert "twice" in capsys.readouterr().err
     assert main([*argv[:4], "=ns", *argv[5:]]) == 2
     assert "LABEL=METHOD" in capsys.readouterr().err
+
+
+def test_the_split_modules_keep_the_harness_names():
+    """Engine, report writer and CLI live apart; ``eval.harness`` still exports their names."""
+    from inpaintkit.eval import cli_args, engine, harness, report
+
+    assert harness.evaluate is engine.evaluate and harness.EvalConfig is engine.EvalConfig
+    assert harness.parse_method_options is cli_args.parse_method_options
+    assert harness.write_outputs is report.write_outputs
+    assert set(harness.__all__) <= set(dir(harness))

@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 # (module, function): each adds one subcommand and sets its handler with set_defaults(func=...)
 _OPTIONAL_PARSERS: list[tuple[str, str]] = [
-    ("inpaintkit.eval.harness", "add_eval_parser"),
+    ("inpaintkit.eval.cli_args", "add_eval_parser"),
     ("inpaintkit.eval.bench", "add_bench_parser"),
+    ("inpaintkit.eval.report_cli", "add_report_parser"),
     ("inpaintkit.data.cli_args", "add_data_parser"),
     ("inpaintkit.train.cli_args", "add_train_parser"),
     ("inpaintkit.web.cli_args", "add_serve_parser"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.shard import shard_jobs
 
 RUN_EPILOG = """\
 masks (exactly one of):
@@ -65,6 +66,7 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         help="also write <output>_attention.png: deepfill's colour-coded attention map",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--resume", action="store_true", help="skip images whose output exists")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     p.add_argument(
         "--max-pixels",
@@ -188,7 +190,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     info = get_method(args.method)
     options = parse_options(info, args.opt)
-    jobs = plan_jobs(args)
+    jobs = shard_jobs(plan_jobs(args), resume=args.resume, done=lambda j: j.output.exists())
     if args.mask_kind is not None:
         from inpaintkit.masks import MASK_KINDS
 

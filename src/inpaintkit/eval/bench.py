@@ -215,7 +215,11 @@ def _load_benchmarks() -> None:
     """Import modules that define further benchmarks (model-specific ones live with the model)."""
     import importlib
 
-    for mod in ("inpaintkit.eval.bench_models", "inpaintkit.eval.bench_deepfill"):
+    for mod in (
+        "inpaintkit.eval.bench_models",
+        "inpaintkit.eval.bench_deepfill",
+        "inpaintkit.eval.bench_song",
+    ):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -1,4 +1,4 @@
-"""DeepFill v1 reconstruction losses and the generator objective (METHODS.md section 3).
+"""DeepFill v1 reconstruction losses and the generator objective (Yu et al. 2018).
 
 Pure functions: they return scalars and never call ``backward()``. The adversarial parts reuse
 :mod:`inpaintkit.losses.adversarial` (``wgan_g_loss`` here; the critic side is

@@ -1,4 +1,4 @@
-"""``song2018``: Song et al. 2018 (METHODS.md section 4), G1 -> VGG -> patch-swap -> G2 -> blend.
+"""``song2018``: Song et al. ECCV 2018, G1 -> VGG -> patch-swap -> G2 -> blend.
 
 Per image, the holes are bounded by a square ``context`` (2) times their larger extent, at least
 the smallest scale (or the image's larger side); the square is cropped around the holes, shifted

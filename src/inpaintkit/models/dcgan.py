@@ -1,6 +1,6 @@
-"""DCGAN as used by Yeh et al. 2017 for semantic inpainting (METHODS.md section 1).
+"""DCGAN as used by Yeh et al. 2017 for semantic inpainting (CVPR 2017).
 
-The layout follows the reference DCGAN of the known Yeh reproduction that METHODS.md describes,
+The layout follows the reference DCGAN of the known Yeh et al. reproductions,
 with 5x5 kernels and stride 2 throughout (at ``image_size=64``, ``ngf=ndf=64``)::
 
     G: z (B, 100) ~ U[-1, 1]

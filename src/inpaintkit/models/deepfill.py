@@ -1,4 +1,4 @@
-"""DeepFill v1 networks (Yu et al. 2018, METHODS.md section 3): coarse-to-fine generator with
+"""DeepFill v1 networks (Yu et al., CVPR 2018): coarse-to-fine generator with
 contextual attention, and the local and global WGAN-GP critics.
 
 Every generator conv has a bias, zero "same" padding and ELU, no normalisation; "up" is a

@@ -1,4 +1,4 @@
-"""Song et al. 2018 networks (METHODS.md section 4): Image2Feature G1, Feature2Image G2 and
+"""Song et al. 2018 networks (ECCV 2018): Image2Feature G1, Feature2Image G2 and
 their PatchGAN discriminators D1, D2.
 
 G1 (:class:`ImageToFeature`) is pix2pix's U-Net. It is called "image to feature" because its

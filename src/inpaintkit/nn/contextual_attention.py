@@ -1,4 +1,4 @@
-"""Contextual attention of DeepFill v1 (Yu et al. 2018; METHODS.md section 3).
+"""Contextual attention of DeepFill v1 (Yu et al., CVPR 2018, section 3.2).
 
 Every foreground location borrows features from background patches that lie entirely in the
 known region, weighted by how well its surrounding patch matches theirs::

@@ -1,4 +1,4 @@
-"""Patch-swap of Song et al. 2018 (METHODS.md section 4) and the style swap it reuses.
+"""Patch-swap of Song et al. 2018 (arXiv:1711.08590) and the style swap it reuses.
 
 Every p x p neural patch of a feature map that overlaps the hole is replaced by the fully known
 patch of the same map with the highest normalised cross-correlation; where pasted patches

@@ -1,4 +1,4 @@
-"""Recipe ``dcgan``: the DCGAN that Yeh et al. 2017 search for inpainting (METHODS.md section 1).
+"""Recipe ``dcgan``: the DCGAN that Yeh et al. 2017 search for inpainting (Radford et al.).
 
 Adam lr 2e-4, beta1 0.5; non-saturating GAN loss (BCE with logits); z ~ U[-1, 1]; random
 horizontal flips of the real images; one D update then one G update per step; batch 64.

@@ -1,4 +1,4 @@
-"""Recipe ``deepfill``: DeepFill v1 (Yu et al. 2018; METHODS.md section 3).
+"""Recipe ``deepfill``: DeepFill v1 (Yu et al., CVPR 2018).
 
 ``preset=paper`` (the default) is the paper's recipe. One training step = ``critic_steps``
 critic updates (local + global WGAN-GP, gradient penalty on the hole pixels only, each update

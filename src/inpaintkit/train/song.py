@@ -1,5 +1,5 @@
 """Recipes ``song-i2f`` and ``song-f2i``: Song et al. 2018's two translation networks
-(METHODS.md section 4), trained separately, then joined by :func:`combine_song_models`.
+(ECCV 2018), trained separately, then joined by :func:`combine_song_models`.
 
 ``song-i2f`` trains Image2Feature G1 with PatchGAN D1 on (G1's input, image) pairs::
 

@@ -1,6 +1,6 @@
 """Recipe ``wgan_resnet``: the ResNet WGAN-GP that Vitoria et al. 2019 search for inpainting.
 
-METHODS.md section 2 (Gulrajani et al.'s 64x64 ResNet): z (128) ~ N(0, 1); Adam lr 1e-4,
+Gulrajani et al.'s 64x64 ResNet, as Vitoria et al. use it: z (128) ~ N(0, 1); Adam lr 1e-4,
 betas (0.0, 0.9) for both networks; WGAN loss with a gradient penalty of weight 10 on random
 interpolates of real and fake images; 5 critic updates per generator update, each on its own
 batch of real images; random horizontal flips; batch 64; 50,000 generator iterations.
