@@ -406,8 +406,8 @@ def inpaint_with_model(
     needs="a trained DCGAN for the image domain (--opt model=celeba64)",
     paper="Yeh, Chen, Lim, Schwing, Hasegawa-Johnson, Do: Semantic Image Inpainting with Deep "
     "Generative Models, CVPR 2017",
-    models=tuple(list_installed("yeh2017")),
-    default_model=None,
+    models=lambda: tuple(list_installed("yeh2017")),
+    family="yeh2017",
 )
 def yeh2017(
     image: torch.Tensor,
@@ -461,8 +461,8 @@ def yeh2017(
     needs="a trained ResNet WGAN-GP for the image domain (--opt model=celeba64)",
     paper="Vitoria, Sintes, Ballester: Semantic Image Inpainting Through Improved Wasserstein "
     "Generative Adversarial Networks, VISAPP 2019",
-    models=tuple(list_installed("vitoria2019")),
-    default_model=None,
+    models=lambda: tuple(list_installed("vitoria2019")),
+    family="vitoria2019",
 )
 def vitoria2019(
     image: torch.Tensor,

@@ -43,7 +43,7 @@ from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import DEFAULT_MODEL, list_installed
+from inpaintkit.weights import list_installed
 from inpaintkit.weights.song import (
     SongModel,
     cached_song_vgg,
@@ -232,8 +232,8 @@ def fill_square(
     "(bundled: natural128, the default; natural256, with a G2 at 256 too, sharper)",
     paper="Song, Yang, Lin, Liu, Huang, Li, Kuo: Contextual-based Image Inpainting: Infer, "
     "Match, and Translate, ECCV 2018 (arXiv 1711.08590)",
-    models=tuple(list_installed("song2018")),
-    default_model=DEFAULT_MODEL["song2018"],
+    models=lambda: tuple(list_installed("song2018")),
+    family="song2018",
 )
 def song2018(
     image: torch.Tensor,

@@ -50,7 +50,7 @@ from torch import nn
 from inpaintkit.errors import InpaintError
 from inpaintkit.masks import MASK_KINDS
 from inpaintkit.models.dcgan import init_weights
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 
 @dataclass
@@ -224,10 +224,27 @@ class ContextDiscriminator(nn.Module):
         return self.head(h).flatten()  # (B,)
 
 
+#: the ``context_encoder`` family: the encoder-decoder (``G``, the only network in the model
+#: file) and its adversarial discriminator ``D``; trained by the ``context_encoder`` recipe.
+CONTEXT_ENCODER = register_family(
+    ModelFamily(
+        name="context_encoder",
+        arch="context_encoder",
+        config_cls=ContextEncoderConfig,
+        networks={"G": ContextEncoder, "D": ContextDiscriminator},
+        exported=("G",),
+        method="context_encoder",
+        default_domain="natural128_center",
+        aliases=("context-encoder",),
+        recipes=("context_encoder",),
+    )
+)
+
+
 @register_model("context_encoder")
 def build_context_encoder(
     cfg: ContextEncoderConfig | None = None,
 ) -> tuple[ContextEncoder, ContextDiscriminator]:
     """The Context Encoder and its discriminator for ``cfg`` (default: the paper's 128 px)."""
-    cfg = cfg or ContextEncoderConfig()
-    return ContextEncoder(cfg), ContextDiscriminator(cfg)
+    nets = CONTEXT_ENCODER.build(cfg or ContextEncoderConfig())
+    return nets["G"], nets["D"]

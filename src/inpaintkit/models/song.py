@@ -87,7 +87,7 @@ from torch import nn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.models.dcgan import init_weights
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 FEATURE_SCALE = 4  # image pixels per relu3_1 cell (two 2x2 pools)
 D_FIELDS = ("ndf", "d1_layers", "d2_layers", "d2_cond_scale")  # SongConfig fields of D1, D2 only
@@ -408,15 +408,41 @@ def build_d2(cfg: SongConfig) -> PatchDiscriminator:
     )
 
 
+#: the ``song2018`` family: G1 (Image2Feature) and G2 (Feature2Image) with their PatchGAN
+#: discriminators D1 and D2, trained apart by the ``song-i2f`` and ``song-f2i`` recipes; a model
+#: file holds G1 and one G2 per training size (``G2_<size>``), each with its own config.
+SONG2018 = register_family(
+    ModelFamily(
+        name="song2018",
+        arch="song",
+        config_cls=SongConfig,
+        networks={"G1": ImageToFeature, "D1": build_d1, "G2": FeatureToImage, "D2": build_d2},
+        exported=("G1", "G2"),
+        method="song2018",
+        default_domain="natural128",  # the 128 px model beats natural256 on l1, PSNR and SSIM
+        aliases=("song", "song_i2f", "song_f2i", "song-i2f", "song-f2i"),
+        recipes=("song-i2f", "song-f2i"),
+        install_hint=(
+            "train G1 with `inpaintkit train song-i2f` and G2 with `inpaintkit train song-f2i`, "
+            "join the two exports with `inpaintkit weights combine-song` (or "
+            "inpaintkit.weights.combine_song_models) into {dir}/song2018_<domain>.safetensors "
+            "(+ .json)"
+        ),
+        recipe_parts={"song-i2f": {"G": "G1"}, "song-f2i": {"G": "G2"}},
+        card_extras=("vgg",),
+    )
+)
+
+
 @register_model("song_i2f")
 def build_song_i2f(cfg: SongConfig | None = None) -> tuple[ImageToFeature, PatchDiscriminator]:
     """Song et al.'s Image2Feature G1 and its PatchGAN D1 for ``cfg`` (default: 256 px)."""
-    cfg = cfg or SongConfig()
-    return ImageToFeature(cfg), build_d1(cfg)
+    nets = SONG2018.build(cfg or SongConfig(), only=("G1", "D1"))
+    return nets["G1"], nets["D1"]
 
 
 @register_model("song_f2i")
 def build_song_f2i(cfg: SongConfig | None = None) -> tuple[FeatureToImage, PatchDiscriminator]:
     """Song et al.'s Feature2Image G2 and its PatchGAN D2 for ``cfg`` (default: 256 px)."""
-    cfg = cfg or SongConfig()
-    return FeatureToImage(cfg), build_d2(cfg)
+    nets = SONG2018.build(cfg or SongConfig(), only=("G2", "D2"))
+    return nets["G2"], nets["D2"]

@@ -30,8 +30,7 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.masks import make_mask
 from inpaintkit.models.context_encoder import (
-    ContextDiscriminator,
-    ContextEncoder,
+    CONTEXT_ENCODER,
     ContextEncoderConfig,
 )
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
@@ -194,7 +193,8 @@ class ContextEncoderRecipe(Recipe):
 
     def build(self, cfg: ContextEncoderTrainConfig, device: torch.device) -> Models:
         """G and D on ``device``; Adam(lr * g_lr_scale) for G, Adam(lr) for D."""
-        G, D = ContextEncoder(cfg.model).to(device), ContextDiscriminator(cfg.model).to(device)
+        nets = CONTEXT_ENCODER.build(cfg.model)
+        G, D = nets["G"].to(device), nets["D"].to(device)
         betas = (cfg.beta1, cfg.beta2)
         return Models(
             nets={"G": G, "D": D},

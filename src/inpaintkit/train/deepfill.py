@@ -14,7 +14,7 @@ before shrinking; around a stroke mask's bounding box, clamped to the image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,10 +25,8 @@ from inpaintkit.losses.adversarial import gradient_penalty, wgan_d_loss
 from inpaintkit.losses.deepfill import MODES, generator_loss, spatial_discount
 from inpaintkit.masks import box_mask, medium_mask, thick_mask
 from inpaintkit.models.deepfill import (
+    DEEPFILL,
     DeepFillConfig,
-    DeepFillGenerator,
-    GlobalCritic,
-    LocalCritic,
 )
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
 
@@ -214,11 +212,8 @@ class DeepFillRecipe(Recipe):
 
     def build(self, cfg: DeepFillTrainConfig, device: torch.device) -> Models:
         """The generator and both critics with Adam(lr, (beta1, beta2)) each."""
-        sizes = cfg.critic_sizes()
-        kw = {"image_channels": cfg.model.image_channels, "cnum": cfg.model.critic_cnum}
-        G = DeepFillGenerator(cfg.model).to(device)
-        Dl = LocalCritic(input_size=sizes["local_size"], **kw).to(device)
-        Dg = GlobalCritic(input_size=sizes["global_size"], **kw).to(device)
+        nets = DEEPFILL.build(replace(cfg.model, **cfg.critic_sizes()))
+        G, Dl, Dg = (nets[n].to(device) for n in ("G", "local", "global"))
         betas = (cfg.beta1, cfg.beta2)
         critics = [*Dl.parameters(), *Dg.parameters()]
         return Models(

@@ -48,11 +48,9 @@ from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.models.song import (
     D_FIELDS,
-    FeatureToImage,
+    SONG2018,
     ImageToFeature,
     SongConfig,
-    build_d1,
-    build_d2,
     g1_input,
 )
 from inpaintkit.nn.patch_swap import hole_at, patch_swap
@@ -336,7 +334,8 @@ class SongI2FRecipe(_SongRecipe):
 
     def build(self, cfg: SongI2FTrainConfig, device: torch.device) -> Models:
         """G1 (from ``init_from`` if given) with Adam(lr_g), D1 with Adam(lr)."""
-        G, D = ImageToFeature(cfg.model).to(device), build_d1(cfg.model).to(device)
+        nets = SONG2018.build(cfg.model, only=("G1", "D1"))
+        G, D = nets["G1"].to(device), nets["D1"].to(device)
         if cfg.init_from is not None:
             G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr_g, cfg)
@@ -384,7 +383,8 @@ class SongF2IRecipe(_SongRecipe):
                 )
             self._g1 = ImageToFeature(g1.cfg).to(device).eval().requires_grad_(False)
             self._g1.load_state_dict(g1.state_dict())
-        G, D = FeatureToImage(cfg.model).to(device), build_d2(cfg.model).to(device)
+        nets = SONG2018.build(cfg.model, only=("G2", "D2"))
+        G, D = nets["G2"].to(device), nets["D2"].to(device)
         if cfg.init_from is not None:
             G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr, cfg)
