@@ -101,7 +101,7 @@ class ModelFamily:
         """The named networks for ``cfg`` (None: the config's defaults), all or ``only`` some.
 
         >>> fam = get_family("dcgan")
-        >>> sorted(fam.build(fam.config_cls(image_size=16, ngf=4, ndf=4, z_dim=8)))
+        >>> sorted(fam.build(fam.config_cls(image_size=32, ngf=4, ndf=4, z_dim=8)))
         ['D', 'G']
         """
         cfg = self.config_cls() if cfg is None else cfg

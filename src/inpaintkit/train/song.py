@@ -1,5 +1,6 @@
 """Recipes ``song-i2f`` and ``song-f2i``: Song et al. 2018's two translation networks
-(METHODS.md section 4), trained separately, then joined by :func:`combine_song_models`.
+(METHODS.md section 4), trained separately, then joined by
+:func:`inpaintkit.weights.write.combine_song_models`.
 
 ``song-i2f`` trains Image2Feature G1 with PatchGAN D1 on (G1's input, image) pairs::
 
@@ -32,15 +33,12 @@ once per recipe instance on first use and is neither checkpointed nor exported;
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
 from inpaintkit.errors import InpaintError
@@ -53,13 +51,15 @@ from inpaintkit.models.song import (
     SongConfig,
     g1_input,
 )
+from inpaintkit.models.song_vgg import VGG_KINDS, build_song_vgg, relu3_1
 from inpaintkit.nn.patch_swap import hole_at, patch_swap
 from inpaintkit.train.config import to_dict
 from inpaintkit.train.context_encoder import compose, overlap_weights
-from inpaintkit.train.export import load_export
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
-from inpaintkit.weights.song import VGG_KINDS, build_song_vgg, load_song_model, relu3_1
+from inpaintkit.weights import load_model
+from inpaintkit.weights.read import load_export
+from inpaintkit.weights.write import combine_song_models  # noqa: F401 (its older home)
 
 Features = Callable[[torch.Tensor], torch.Tensor]
 
@@ -375,7 +375,7 @@ class SongF2IRecipe(_SongRecipe):
         """G2 (from ``init_from`` if given) and D2 with Adam(lr) each; the frozen G1 of
         ``mix_g1`` if given."""
         if cfg.mix_g1 is not None:
-            g1 = load_song_model(cfg.mix_g1).g1
+            g1 = load_model("song2018", cfg.mix_g1, only=("G1",)).nets.get("G1")
             if g1 is None or cfg.model.image_size % g1.cfg.image_size:
                 raise InpaintError(
                     f"recipe.mix_g1 {cfg.mix_g1} must be a song-i2f export whose image_size "
@@ -422,48 +422,3 @@ class SongF2IRecipe(_SongRecipe):
         real, mask = self.batch(ctx, real)
         swapped = self.swapped(real, mask, ctx.cfg, ctx.generator)
         return f2i_losses(ctx.nets["G"], ctx.nets["D"], swapped, real, ctx.cfg)
-
-
-def combine_song_models(
-    i2f: str | Path, f2i: str | Path | Sequence[str | Path], out: str | Path, *,
-    overwrite: bool = False,
-) -> Path:  # fmt: skip
-    """Join a ``song-i2f`` export and one or more ``song-f2i`` exports into one model file.
-
-    Writes ``out`` (``.safetensors``: G1 under ``G1.``, one G2 under ``G2.`` or several under
-    ``G2_<size>.``) and its card beside it: ``{"model": "song", "architecture": {prefix:
-    architecture}, "parts": {prefix: the export's card}, ...}``. Name it
-    ``song2018_<domain>.safetensors`` in the weights directory to install it.
-
-    Raises:
-        InpaintError: unreadable exports, exports of other recipes, two G2 of one size, or an
-            existing ``out`` without ``overwrite``.
-    """
-    out = Path(out)
-    if out.suffix != ".safetensors":
-        raise InpaintError(f"the combined model must be a .safetensors file, got {out}")
-    if not overwrite and (out.exists() or out.with_suffix(".json").exists()):
-        raise InpaintError(f"{out} already exists; pass overwrite=True to replace it")
-    f2i_paths = [f2i] if isinstance(f2i, str | Path) else list(f2i)
-    parts = [("G1", i2f, "song-i2f")] + [("G2", p, "song-f2i") for p in f2i_paths]
-    tensors, arch, cards = {}, {}, {}
-    for role, path, recipe in parts:
-        nets, card = load_export(path, dtype=torch.float16)
-        if card.get("model") != recipe or set(nets) != {"G"}:
-            raise InpaintError(
-                f"{path} is not a {recipe} export (card model {card.get('model')!r})"
-            )
-        size = int(card["architecture"]["image_size"])
-        name = role if role == "G1" or len(f2i_paths) == 1 else f"G2_{size}"
-        if name in arch:
-            raise InpaintError(f"two song-f2i exports of size {size}: keep one per size")
-        arch[name], cards[name] = card["architecture"], card
-        tensors.update({f"{name}.{k}": v.contiguous() for k, v in nets["G"].items()})
-    data = " + ".join(dict.fromkeys(str(c.get("data", "")) for c in cards.values()))
-    command = f"combine_song_models({str(i2f)!r}, {[str(p) for p in f2i_paths]!r})"
-    card = {"model": "song", "architecture": arch, "parts": cards, "data": data, "metrics": {},
-            "command": command}  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(out), metadata={"model": "song", "card": json.dumps(card)})
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    return out

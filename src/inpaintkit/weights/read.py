@@ -18,12 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from torch import nn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import ModelFamily, find_family, get_family
 
-__all__ = ["LoadedModel", "ModelFile", "load_gan", "load_model", "load_network", "read_model"]
+__all__ = [
+    "LoadedModel",
+    "ModelFile",
+    "load_export",
+    "load_gan",
+    "load_model",
+    "load_network",
+    "read_model",
+]
 
 
 @dataclass
@@ -207,3 +216,34 @@ def load_network(family: str, path: str | Path, device: str = "cpu") -> tuple[nn
     """
     m = load_model(family, path, device, only=("G",))
     return m.nets["G"], m.configs["G"]
+
+
+def load_export(
+    path: str | Path, *, dtype: torch.dtype = torch.float32
+) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+    """Read an exported model: per-network state dicts (floats cast to ``dtype``) and its card.
+
+    The card is read from the ``.json`` beside the weights, else from the file's metadata.
+
+    Raises:
+        InpaintError: missing or unreadable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InpaintError(f"model file {str(path)!r} does not exist")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            flat = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise InpaintError(f"cannot read model file {str(path)!r}: {exc}") from None
+    card_path = path.with_suffix(".json")
+    if card_path.is_file():
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    else:
+        card = json.loads(meta.get("card", "{}"))
+    nets: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in flat.items():
+        prefix, _, rest = key.partition(".")
+        nets.setdefault(prefix, {})[rest] = value.to(dtype) if value.is_floating_point() else value
+    return nets, card

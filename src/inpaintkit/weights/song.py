@@ -1,4 +1,4 @@
-"""Song et al. 2018 model files and the VGG they name (used by ``song2018``, ``stylize``, training).
+"""Song et al. 2018 model files (used by ``song2018``, ``stylize``, training).
 
 A ``song2018_<domain>.safetensors`` file holds G1 under ``G1.`` and G2 under ``G2.`` (several
 G2: ``G2_<size>.``); its card's ``architecture`` maps each prefix to that network's
@@ -7,63 +7,29 @@ trained with. :func:`inpaintkit.weights.write.combine_song_models` writes one fr
 ``song-i2f`` and ``song-f2i`` exports. A bare ``song-f2i`` export is also read (G2 alone: enough for
 ``inpaintkit stylize``); a bare ``song-i2f`` export gives G1 alone.
 
-VGG: the ImageNet VGG16 up to relu3_1 (the paper uses VGG19 relu3_1, identical in structure up
-to that layer; :mod:`inpaintkit.nn.vgg`). ``vgg="random"`` in a card means a randomly
-initialised VGG16 prefix with a fixed seed: for tests only, never for real models.
+The VGG a card names (``imagenet``, or ``random`` for tests): :mod:`inpaintkit.models.song_vgg`
+(its names are re-exported here).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from inpaintkit.errors import InpaintError
 from inpaintkit.models.song import FeatureToImage, ImageToFeature
-from inpaintkit.nn.vgg import VGG16Features, load_vgg16
+from inpaintkit.models.song_vgg import (  # noqa: F401 (re-exported)
+    RANDOM_VGG_SEED,
+    VGG_KINDS,
+    build_song_vgg,
+    cached_song_vgg,
+    relu3_1,
+)
 from inpaintkit.weights import resolve_model
 from inpaintkit.weights.read import LoadedModel, load_model
 
-VGG_KINDS = ("imagenet", "random")
-RANDOM_VGG_SEED = 0
 
-
-# --- feature extractor --------------------------------------------------------------------------
-def build_song_vgg(kind: str = "imagenet") -> VGG16Features:
-    """VGG16 up to relu3_1, frozen, eval mode: (B, 3, H, W) -> {"relu3_1": (B, 256, H/4, W/4)}.
-
-    ``kind``: ``"imagenet"`` (:func:`~inpaintkit.nn.vgg.load_vgg16`, the only choice for real
-    models) or ``"random"`` (He-normal weights from seed ``RANDOM_VGG_SEED``, zero biases, the
-    global RNG untouched: for tests without the weight package).
-    """
-    if kind not in VGG_KINDS:
-        raise InpaintError(f"vgg must be one of {VGG_KINDS}, got {kind!r}")
-    if kind == "imagenet":
-        return load_vgg16(upto="relu3_1")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(RANDOM_VGG_SEED)
-        net = VGG16Features(upto="relu3_1")
-        for conv in net.convs.values():  # He init: activations keep their scale, like real VGG
-            torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-            torch.nn.init.zeros_(conv.bias)
-    return net.eval().requires_grad_(False)
-
-
-@functools.lru_cache(maxsize=4)
-def cached_song_vgg(kind: str, device: str = "cpu") -> VGG16Features:
-    """:func:`build_song_vgg` on ``device``, built once per (kind, device): do not modify it."""
-    return build_song_vgg(kind).to(device)
-
-
-def relu3_1(vgg: VGG16Features, x: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) in [-1, 1] -> (B, 256, H / 4, W / 4) relu3_1 features."""
-    return vgg(x, layers=("relu3_1",))["relu3_1"]
-
-
-# --- model files --------------------------------------------------------------------------------
 @dataclass
 class SongModel:
     """The networks of a Song model file, in eval mode.
