@@ -125,6 +125,10 @@ class MethodInfo:
         needs: one line on what it needs to run (a trained model, a data folder, ...).
         paper: citation, or an empty string.
         max_pixels: largest H*W it accepts in one call, or None for no limit.
+        attention_picture: ``fn(extras) -> (H, W, 3) uint8 or None``: a picture of the first
+            image's attention from a result's extras, for methods that return one (deepfill).
+        total_steps: ``fn(options) -> int or None``: the steps a call with ``options`` will
+            report through its ``callback`` (latent search: from ``iterations`` or the preset).
         models: names of the model files (under ``weights/``) it can use; empty when it needs
             none. ``default_model`` is used when the caller names none (by default the
             ``default_domain`` of its model ``family``). ``models`` is given to
@@ -142,6 +146,8 @@ class MethodInfo:
     models_fn: Callable[[], tuple[str, ...]] | tuple[str, ...] = ()
     fixed_default: str | None = None
     family: str | None = None
+    attention_picture: Callable[[dict[str, Any]], Any] | None = None
+    total_steps: Callable[[dict[str, Any]], int | None] | None = None
 
     @property
     def default_model(self) -> str | None:
@@ -189,6 +195,8 @@ def register_method(
     models: Callable[[], tuple[str, ...]] | tuple[str, ...] = (),
     default_model: str | None = None,
     family: str | None = None,
+    attention_picture: Callable[[dict[str, Any]], Any] | None = None,
+    total_steps: Callable[[dict[str, Any]], int | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register ``fn`` as inpainting method ``name`` (see module docstring)."""
 
@@ -206,6 +214,8 @@ def register_method(
             models_fn=models,
             fixed_default=default_model,
             family=family,
+            attention_picture=attention_picture,
+            total_steps=total_steps,
         )
         return fn
 

@@ -32,6 +32,7 @@ from scipy import ndimage
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import wgan_g_loss
+from inpaintkit.losses.masked import masked_mean
 
 MODES = ("distance", "bbox")
 _EPS = 1e-8
@@ -121,8 +122,7 @@ def discounted_l1(
         Scalar (0 when no sample has a hole).
     """
     _check_pair(pred, target, mask)
-    err = (pred - target).abs() * (weight * mask)
-    return err.sum() / (pred.shape[1] * mask.sum()).clamp_min(_EPS)
+    return masked_mean((pred - target).abs(), weight * mask, normaliser=mask, eps=_EPS)
 
 
 def ae_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -138,8 +138,7 @@ def ae_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tor
         Scalar (0 when nothing is known).
     """
     _check_pair(pred, target, mask)
-    known = 1 - mask
-    return ((pred - target).abs() * known).sum() / (pred.shape[1] * known.sum()).clamp_min(_EPS)
+    return masked_mean((pred - target).abs(), 1 - mask, eps=_EPS)
 
 
 @dataclass

@@ -216,6 +216,7 @@ def _put(t: torch.Tensor, region: tuple, value: torch.Tensor) -> torch.Tensor:
     "Attention, CVPR 2018",
     models=lambda: tuple(list_installed("deepfill")),
     family="deepfill",
+    attention_picture=lambda extras: attention_picture(extras),
 )
 def deepfill(
     image: torch.Tensor,

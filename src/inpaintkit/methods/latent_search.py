@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.latent import (
     context_loss,
@@ -83,28 +84,6 @@ def _prior_term(d_out: torch.Tensor, kind: str, weight: float) -> torch.Tensor:
     if kind == "wgan":
         return prior_loss_wgan(d_out, eta=weight)
     raise InpaintError(f"prior_loss must be 'gan', 'nonsaturating' or 'wgan', got {kind!r}")
-
-
-def compose(
-    y: torch.Tensor, mask: torch.Tensor, fill: torch.Tensor, *, blend: bool
-) -> torch.Tensor:
-    """Put ``fill`` into the hole of ``y``: Poisson blending (Yeh Eq. 6) or a plain paste.
-
-    Args:
-        y: (B, 3, H, W) in [-1, 1]. mask: (B, 1, H, W), 1 = hole. fill: (B, 3, H, W).
-        blend: Poisson-blend the fill's gradients into the hole (``inpaintkit.blend``).
-
-    Returns:
-        (B, 3, H, W) clipped to [-1, 1]; known pixels equal ``y``'s.
-    """
-    if blend:
-        from inpaintkit.blend import poisson_blend  # imported lazily: scipy's sparse solver
-
-        out = poisson_blend(y, fill, mask)
-    else:
-        out = y * (1 - mask) + fill * mask
-    out = out.clamp(-1, 1)
-    return torch.where(mask > 0.5, out, y)
 
 
 def _autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
@@ -317,6 +296,25 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }  # fmt: skip
 
 
+def preset_steps(method: str) -> Callable[[dict[str, Any]], int | None]:
+    """The ``total_steps`` hook of ``method``: ``iterations`` if given, else its preset's.
+
+    >>> preset_steps("yeh2017")({"preset": "fast"})
+    250
+    """
+
+    def total_steps(options: dict[str, Any]) -> int | None:
+        given = options.get("iterations")
+        if isinstance(given, int) and not isinstance(given, bool):
+            return given
+        try:
+            return int(PRESETS[method][options.get("preset") or "paper"]["iterations"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    return total_steps
+
+
 def resolve_preset(method: str, preset: str, **given: Any) -> dict[str, Any]:
     """The search settings of ``preset`` for ``method``, with every non-None ``given`` value kept.
 
@@ -408,6 +406,7 @@ def inpaint_with_model(
     "Generative Models, CVPR 2017",
     models=lambda: tuple(list_installed("yeh2017")),
     family="yeh2017",
+    total_steps=preset_steps("yeh2017"),
 )
 def yeh2017(
     image: torch.Tensor,
@@ -463,6 +462,7 @@ def yeh2017(
     "Generative Adversarial Networks, VISAPP 2019",
     models=lambda: tuple(list_installed("vitoria2019")),
     family="vitoria2019",
+    total_steps=preset_steps("vitoria2019"),
 )
 def vitoria2019(
     image: torch.Tensor,

@@ -37,8 +37,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.latent_search import compose
 from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features

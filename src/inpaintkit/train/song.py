@@ -7,7 +7,7 @@
     L_G1 = 1000 L_img + 0.001 L_feat + 1 L_adv
     L_img  = l1 of G1's output over the hole (weight 1) and a band of ``overlap`` known pixels
              around it (weight ``overlap_weight``), normalised by the total weight (the overlap
-             band of :func:`inpaintkit.train.context_encoder.overlap_weights`)
+             band of :func:`inpaintkit.losses.masked.overlap_weights`)
     L_feat = l1 between VGG relu3_1 of the composite (G1's output in the hole) and of the ground
              truth, over the feature cells that cover any hole pixel
     L_adv  = BCE with logits of D1(G1 input, composite) against "real"
@@ -41,8 +41,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
+from inpaintkit.losses.masked import masked_l1, overlap_weights
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.models.song import (
     D_FIELDS,
@@ -54,7 +56,6 @@ from inpaintkit.models.song import (
 from inpaintkit.models.song_vgg import VGG_KINDS, build_song_vgg, relu3_1
 from inpaintkit.nn.patch_swap import hole_at, patch_swap
 from inpaintkit.train.config import to_dict
-from inpaintkit.train.context_encoder import compose, overlap_weights
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
 from inpaintkit.weights import load_model
@@ -163,11 +164,8 @@ def draw_masks(kinds: Sequence[str], n: int, size: int, generator: torch.Generat
     return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(dev)
 
 
-def weighted_l1(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``sum(w |pred - target|) / (C sum(w))``: pred, target (B, C, H, W), w (B, 1, H, W)."""
-    w = weights.float()
-    diff = (pred.float() - target.float()).abs() * w
-    return diff.sum() / (w.sum() * pred.shape[1]).clamp_min(1e-12)
+#: the older name of :func:`inpaintkit.losses.masked.masked_l1` (G1's image and feature losses)
+weighted_l1 = masked_l1
 
 
 def _logits(D: nn.Module, cond: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -189,12 +187,12 @@ def i2f_losses(
     pred = G(real, mask)  # (B, 3, H, W)
     comp = compose(pred, real, mask)
     w = overlap_weights(mask, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight)
-    img = weighted_l1(pred, real, w)
+    img = masked_l1(pred, real, w)
     f_fake = features(comp)  # (B, C, h, w)
     with torch.no_grad():
         f_real = features(real)
     cells = hole_at(mask, tuple(f_fake.shape[-2:])).to(f_fake.dtype)  # (B, 1, h, w)
-    feat = weighted_l1(f_fake, f_real, cells)
+    feat = masked_l1(f_fake, f_real, cells)
     adv = real.new_zeros((), dtype=torch.float32)
     if cfg.adv_weight > 0:
         cond = g1_input(real, mask, mask_channel=cfg.model.mask_channel)
