@@ -6,7 +6,7 @@ from torch import Tensor
 
 from inpaintkit.errors import InpaintError
 
-__all__ = ["check_known_pixels"]
+__all__ = ["check_choice", "check_known_pixels", "check_patch"]
 
 
 def check_known_pixels(mask: Tensor, method: str) -> None:
@@ -22,4 +22,25 @@ def check_known_pixels(mask: Tensor, method: str) -> None:
         raise InpaintError(
             f"{method}: the mask of image {b} covers the whole image; there are no known "
             "pixels to inpaint from: leave part of the image unmasked"
+        )
+
+
+def check_choice(method: str, name: str, value: object, choices: tuple[object, ...]) -> None:
+    """Raise InpaintError unless the option ``name`` of ``method`` is one of ``choices``."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise InpaintError(f"{method}: {name} must be one of {listed}, got {value!r}")
+
+
+def check_patch(method: str, patch: int, stride: int, side: int | None = None) -> None:
+    """Raise InpaintError for patch-swap options a user gave wrong: ``patch`` odd and >= 1 (and
+    at most ``side``, the smallest feature map, when given), ``stride`` >= 1."""
+    if patch < 1 or patch % 2 == 0 or stride < 1:
+        raise InpaintError(
+            f"{method}: patch must be odd and >= 1 and stride >= 1, got {patch} and {stride}"
+        )
+    if side is not None and patch > side:
+        raise InpaintError(
+            f"{method}: patch {patch} is larger than the {side}x{side} feature map of the "
+            "smallest scale; use a smaller patch or larger scales"
         )

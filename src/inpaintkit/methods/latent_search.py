@@ -36,6 +36,7 @@ from inpaintkit.losses.latent import (
     prior_loss_gan,
     prior_loss_wgan,
 )
+from inpaintkit.methods.checks import check_choice
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import list_installed, load_gan, resolve_model
 
@@ -216,6 +217,10 @@ def latent_search(
         ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
     """
     _check_inputs(y, mask, iterations, restarts, callback, init_candidates)
+    check_choice("latent search", "context_norm", context_norm, ("l1", "l2"))
+    check_choice("latent search", "padding", padding, ("zeros", "symmetric"))
+    if window < 1 or window % 2 == 0:
+        raise InpaintError(f"latent search: window must be odd and >= 1, got {window}")
     _autocast(precision, y.device)  # fail early on a bad precision
     B, R = y.shape[0], restarts
     y_r = y.detach().repeat_interleave(R, 0)  # (B*R, 3, S, S): image b owns rows b*R .. b*R+R-1

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 
 from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.checks import check_patch
 from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features
@@ -280,6 +281,7 @@ def song2018(
     _check_scales(scales)
     if refine_iters < 0 or context < 1:
         raise InpaintError("song2018 needs refine_iters >= 0 and context >= 1")
+    check_patch("song2018", patch, stride, side=(scales or (first,))[0] // 4)
     vgg = cached_song_vgg(net.vgg, str(device))
     dev = torch.device(device)
     x, m = image.to(dev, torch.float32), (mask.to(dev) >= 0.5).float()

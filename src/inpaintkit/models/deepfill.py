@@ -271,14 +271,12 @@ class DeepFillGenerator(nn.Module):
 
 def _check_inputs(x: torch.Tensor, mask: torch.Tensor, channels: int) -> None:
     if x.dim() != 4 or x.shape[1] != channels:
-        raise InpaintError(f"deepfill needs images (B, {channels}, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"deepfill needs images (B, {channels}, H, W), got {tuple(x.shape)}")
     B, _, H, W = x.shape
     if tuple(mask.shape) != (B, 1, H, W):
-        raise InpaintError(
-            f"mask must be {(B, 1, H, W)} to fit the images, got {tuple(mask.shape)}"
-        )
+        raise ValueError(f"mask must be {(B, 1, H, W)} to fit the images, got {tuple(mask.shape)}")
     if H % MULTIPLE or W % MULTIPLE:
-        raise InpaintError(
+        raise ValueError(
             f"deepfill needs H and W multiples of {MULTIPLE}, got {H}x{W}; pad the image first"
         )
 
@@ -289,7 +287,7 @@ class _Critic(nn.Module):
     def __init__(self, widths: tuple[int, ...], *, image_channels: int, input_size: int) -> None:
         super().__init__()
         if input_size < 16 or input_size % 16:
-            raise InpaintError(f"critic input_size must be a multiple of 16, got {input_size}")
+            raise ValueError(f"critic input_size must be a multiple of 16, got {input_size}")
         self.input_size = input_size
         layers: list[nn.Module] = []
         for cin, cout in zip((image_channels, *widths[:-1]), widths, strict=True):
@@ -302,9 +300,7 @@ class _Critic(nn.Module):
         """(B, C, S, S) in [-1, 1] -> (B,) unbounded WGAN scores."""
         s = self.input_size
         if x.dim() != 4 or tuple(x.shape[-2:]) != (s, s):
-            raise InpaintError(
-                f"{type(self).__name__} needs (B, C, {s}, {s}), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"{type(self).__name__} needs (B, C, {s}, {s}), got {tuple(x.shape)}")
         h = self.features(x)  # (B, widths[-1], S/16, S/16)
         return self.head(h.flatten(1)).squeeze(1)  # (B,)
 

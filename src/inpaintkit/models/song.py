@@ -228,9 +228,9 @@ def g1_input(image: torch.Tensor, mask: torch.Tensor, *, mask_channel: bool = Tr
 def _check_size(x: torch.Tensor, channels: int, multiple: int, what: str) -> None:
     """Raise InpaintError unless x is (B, channels, H, W) with H, W multiples of ``multiple``."""
     if x.dim() != 4 or x.shape[1] != channels:
-        raise InpaintError(f"{what} must be (B, {channels}, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"{what} must be (B, {channels}, H, W), got {tuple(x.shape)}")
     if x.shape[-2] % multiple or x.shape[-1] % multiple:
-        raise InpaintError(
+        raise ValueError(
             f"{what} of {x.shape[-2]}x{x.shape[-1]} do not fit this model: H and W must be "
             f"multiples of {multiple}; resize or pad first"
         )
@@ -274,9 +274,7 @@ class ImageToFeature(nn.Module):
         """
         _check_size(image, self.cfg.image_channels, self.cfg.image_size, "G1 images")
         if tuple(mask.shape) != (image.shape[0], 1, *image.shape[-2:]):
-            raise InpaintError(
-                f"mask must be (B, 1, H, W) like the images, got {tuple(mask.shape)}"
-            )
+            raise ValueError(f"mask must be (B, 1, H, W) like the images, got {tuple(mask.shape)}")
         return self.net(g1_input(image, mask, mask_channel=self.cfg.mask_channel))
 
 
@@ -371,18 +369,18 @@ class PatchDiscriminator(nn.Module):
         r = self.unshuffle
         name = type(self).__name__
         if condition.dim() != 4 or condition.shape[1] != self.cond_channels:
-            raise InpaintError(
+            raise ValueError(
                 f"{name} condition must be (B, {self.cond_channels}, h, w), "
                 f"got {tuple(condition.shape)}"
             )
         want = (condition.shape[0], self.target_channels, *(r * d for d in condition.shape[-2:]))
         if tuple(target.shape) != want:
-            raise InpaintError(f"{name} target must be {want}, got {tuple(target.shape)}")
+            raise ValueError(f"{name} target must be {want}, got {tuple(target.shape)}")
         if r > 1:
             target = F.pixel_unshuffle(target, r)  # (B, 3 r^2, h, w)
         h = torch.cat([condition * self.cond_scale, target], dim=1)
         if min(h.shape[-2:]) < self.min_size:
-            raise InpaintError(
+            raise ValueError(
                 f"{name} needs inputs of at least {self.min_size} px on its grid, got "
                 f"{h.shape[-2]}x{h.shape[-1]}"
             )

@@ -57,8 +57,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaintkit.errors import InpaintError
-
 DEFAULT_MAX_BYTES = 256 * 2**20
 NORM_FLOOR = 1e-4
 # Score-sized tensors alive at once in a band (fuse input and output, or logits and weights).
@@ -68,24 +66,24 @@ _LIVE_COPIES = 2
 def _check(fg: torch.Tensor, bg: torch.Tensor, mask: torch.Tensor, **hp: int) -> None:
     """Raise InpaintError for inputs or hyperparameters the layer cannot use."""
     if fg.dim() != 4 or fg.shape != bg.shape:
-        raise InpaintError(
+        raise ValueError(
             f"contextual attention needs fg and bg of one shape (B, C, H, W), got "
             f"{tuple(fg.shape)} and {tuple(bg.shape)}"
         )
     if not fg.is_floating_point():
-        raise InpaintError(f"contextual attention needs float features, got {fg.dtype}")
+        raise TypeError(f"contextual attention needs float features, got {fg.dtype}")
     if mask.dim() != 4 or mask.shape[:2] != (fg.shape[0], 1):
-        raise InpaintError(
+        raise ValueError(
             f"mask must be (B, 1, H, W) with B = {fg.shape[0]}, got {tuple(mask.shape)}"
         )
     for name in ("ksize", "fuse_k"):
         if hp[name] < 1 or hp[name] % 2 == 0:
-            raise InpaintError(f"contextual attention {name} must be odd and >= 1")
+            raise ValueError(f"contextual attention {name} must be odd and >= 1")
     if hp["stride"] < 1 or hp["rate"] < 1:
-        raise InpaintError("contextual attention stride and rate must be >= 1")
+        raise ValueError("contextual attention stride and rate must be >= 1")
     H, W = fg.shape[-2:]
     if H % hp["rate"] or W % hp["rate"]:
-        raise InpaintError(
+        raise ValueError(
             f"feature size {H}x{W} is not divisible by rate {hp['rate']}; pad the image to a "
             f"multiple of 8 (DeepFill) before calling"
         )
@@ -386,7 +384,7 @@ def flow_to_color(offsets: torch.Tensor, *, max_norm: float | None = None) -> to
         (B, 3, h, w) uint8 RGB.
     """
     if offsets.dim() != 4 or offsets.shape[1] != 2:
-        raise InpaintError(f"offsets must be (B, 2, h, w), got {tuple(offsets.shape)}")
+        raise ValueError(f"offsets must be (B, 2, h, w), got {tuple(offsets.shape)}")
     dy, dx = offsets.double().unbind(dim=1)  # (B, h, w) each
     length = torch.hypot(dy, dx)
     if max_norm is None:
