@@ -77,92 +77,18 @@ Example:
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from inpaintkit.errors import InpaintError
 from inpaintkit.models.dcgan import init_weights
+from inpaintkit.models.song_config import (  # noqa: F401 (re-exported: the model's names)
+    D_FIELDS,
+    FEATURE_SCALE,
+    LEAKY_SLOPE,
+    SongConfig,
+)
+from inpaintkit.models.song_patchgan import PatchDiscriminator, build_d1, build_d2
 from inpaintkit.registry import ModelFamily, register_family, register_model
-
-FEATURE_SCALE = 4  # image pixels per relu3_1 cell (two 2x2 pools)
-D_FIELDS = ("ndf", "d1_layers", "d2_layers", "d2_cond_scale")  # SongConfig fields of D1, D2 only
-LEAKY_SLOPE = 0.2
-
-
-@dataclass
-class SongConfig:
-    """Song et al.'s G1, G2, D1, D2 sizes and options; the defaults are the paper's 256 model.
-
-    Attributes:
-        ngf: generator width (G1's first block; G2's last up block).
-        ndf: discriminator width (channels of the first conv of D1 and D2).
-        image_size: side S of the square images, a power of two >= 16: G1 has log2(S) conv
-            blocks, G2 log2(S / 4) + 1 (the paper: 256, and 128 / 512 for multi-scale).
-        feature_channels: channels of G2's input map (relu3_1: 256).
-        image_channels: channels of the images (3, RGB).
-        mask_channel: G1 (and so D1's condition) sees the mask as a 4th channel beside the
-            image with the hole zeroed; False: the zeroed image alone (the paper's centre-hole
-            setting, where the mask is constant).
-        dropout: dropout rate of the first ``dropout_blocks`` decoder blocks of G1 and G2
-            (pix2pix: 0.5; 0 turns it off).
-        dropout_blocks: how many decoder blocks, from the innermost, have dropout (3).
-        d1_layers: PatchGAN depth of D1 (3: 70x70 patches, five conv blocks).
-        d2_layers: PatchGAN depth of D2 on the feature grid (1: 64x64-pixel patches).
-        d2_cond_scale: D2 multiplies its relu3_1 condition by this before joining it to the
-            image (0.05). relu3_1 values reach 100 (std ~3) against the image's [-1, 1]:
-            unscaled, D2 learns far less about the image in the same steps (docs/song.md,
-            "D2's condition").
-    """
-
-    ngf: int = 64
-    ndf: int = 64
-    image_size: int = 256
-    feature_channels: int = 256
-    image_channels: int = 3
-    mask_channel: bool = True
-    dropout: float = 0.5
-    dropout_blocks: int = 3
-    d1_layers: int = 3
-    d2_layers: int = 1
-    d2_cond_scale: float = 0.05
-
-    def __post_init__(self) -> None:
-        s = self.image_size
-        if isinstance(s, bool) or not isinstance(s, int) or s < 16 or s & (s - 1):
-            raise InpaintError(f"song image_size must be a power of two >= 16, got {s}")
-        for name in ("ngf", "ndf", "feature_channels", "image_channels", "d1_layers"):
-            if getattr(self, name) < 1:
-                raise InpaintError(f"song {name} must be >= 1, got {getattr(self, name)}")
-        if self.d2_layers < 1 or self.dropout_blocks < 0:
-            raise InpaintError("song d2_layers must be >= 1 and dropout_blocks >= 0")
-        if not 0 <= self.dropout < 1:
-            raise InpaintError(f"song dropout must be in [0, 1), got {self.dropout}")
-        if not self.d2_cond_scale > 0:
-            raise InpaintError(f"song d2_cond_scale must be > 0, got {self.d2_cond_scale}")
-
-    @property
-    def g1_depth(self) -> int:
-        """Number of stride-2 conv blocks of G1: log2(image_size) (8 at 256)."""
-        return int(math.log2(self.image_size))
-
-    @property
-    def g2_depth(self) -> int:
-        """Number of stride-2 conv blocks of G2: log2(image_size / 4) (6 at 256)."""
-        return int(math.log2(self.image_size // FEATURE_SCALE))
-
-    @property
-    def g1_in_channels(self) -> int:
-        """Channels of G1's input: the image, plus the mask if ``mask_channel``."""
-        return self.image_channels + int(self.mask_channel)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as a plain dict (for model cards)."""
-        return asdict(self)
 
 
 def _down(cin: int, cout: int, *, bn: bool, k: int = 4, stride: int = 2) -> nn.Sequential:
@@ -226,7 +152,7 @@ def g1_input(image: torch.Tensor, mask: torch.Tensor, *, mask_channel: bool = Tr
 
 
 def _check_size(x: torch.Tensor, channels: int, multiple: int, what: str) -> None:
-    """Raise InpaintError unless x is (B, channels, H, W) with H, W multiples of ``multiple``."""
+    """Raise ValueError unless x is (B, channels, H, W) with H, W multiples of ``multiple``."""
     if x.dim() != 4 or x.shape[1] != channels:
         raise ValueError(f"{what} must be (B, {channels}, H, W), got {tuple(x.shape)}")
     if x.shape[-2] % multiple or x.shape[-1] % multiple:
@@ -311,99 +237,6 @@ class FeatureToImage(nn.Module):
         """
         _check_size(features, self.cfg.feature_channels, 2**self.cfg.g2_depth, "G2 features")
         return self.net(features)
-
-
-class PatchDiscriminator(nn.Module):
-    """pix2pix PatchGAN on (condition, target) pairs: (B, 1, h, w) logits, real > 0.
-
-    ``n_layers + 2`` k4 conv blocks: one stride-2 conv (no BN), ``n_layers - 1`` stride-2 and
-    one stride-1 conv with BN (channels ``ndf * min(2^i, 8)``), leaky ReLU 0.2 after each, and a
-    stride-1 conv to 1 channel (no activation: use BCE with logits). ``n_layers=3`` is the
-    70x70 PatchGAN: 30x30 logits at 256 px.
-
-    Args:
-        cond_channels: channels of the condition (D1: G1's input; D2: the feature map).
-        target_channels: channels of the judged image (3).
-        ndf: width.
-        n_layers: depth (3: 70x70 receptive field; 1: 16x16; 2: 34x34).
-        unshuffle: the target is pixel-unshuffled by this factor to the condition's grid
-            (D2: 4, so (B, 3, 4h, 4w) -> (B, 48, h, w)); 1 for same-size pairs (D1).
-        cond_scale: the condition is multiplied by this before the concatenation (D1: 1;
-            D2: ``SongConfig.d2_cond_scale``, to bring relu3_1 to the image's range).
-    """
-
-    def __init__(
-        self,
-        cond_channels: int,
-        target_channels: int = 3,
-        *,
-        ndf: int = 64,
-        n_layers: int = 3,
-        unshuffle: int = 1,
-        cond_scale: float = 1.0,
-    ) -> None:
-        super().__init__()
-        self.n_layers, self.unshuffle, self.cond_scale = n_layers, unshuffle, cond_scale
-        self.cond_channels, self.target_channels = cond_channels, target_channels
-        widths = [ndf * min(2**i, 8) for i in range(n_layers + 1)]
-        cin = cond_channels + target_channels * unshuffle**2
-        layers = [nn.Conv2d(cin, widths[0], 4, 2, 1), nn.LeakyReLU(LEAKY_SLOPE, inplace=True)]
-        for i in range(1, n_layers + 1):
-            stride = 2 if i < n_layers else 1
-            layers += [nn.Conv2d(widths[i - 1], widths[i], 4, stride, 1, bias=False)]
-            layers += [nn.BatchNorm2d(widths[i]), nn.LeakyReLU(LEAKY_SLOPE, inplace=True)]
-        layers.append(nn.Conv2d(widths[-1], 1, 4, 1, 1))
-        self.net = nn.Sequential(*layers)
-        init_weights(self)
-
-    @property
-    def min_size(self) -> int:
-        """Smallest input side on the condition's grid: 3 * 2^n_layers (one logit)."""
-        return 3 * 2**self.n_layers
-
-    def forward(self, condition: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """(B, cond, h, w), (B, target, h u, w u) -> (B, 1, h', w') logits.
-
-        At the default ``n_layers=3``: h' = h / 8 - 2 (30 at 256).
-        """
-        r = self.unshuffle
-        name = type(self).__name__
-        if condition.dim() != 4 or condition.shape[1] != self.cond_channels:
-            raise ValueError(
-                f"{name} condition must be (B, {self.cond_channels}, h, w), "
-                f"got {tuple(condition.shape)}"
-            )
-        want = (condition.shape[0], self.target_channels, *(r * d for d in condition.shape[-2:]))
-        if tuple(target.shape) != want:
-            raise ValueError(f"{name} target must be {want}, got {tuple(target.shape)}")
-        if r > 1:
-            target = F.pixel_unshuffle(target, r)  # (B, 3 r^2, h, w)
-        h = torch.cat([condition * self.cond_scale, target], dim=1)
-        if min(h.shape[-2:]) < self.min_size:
-            raise ValueError(
-                f"{name} needs inputs of at least {self.min_size} px on its grid, got "
-                f"{h.shape[-2]}x{h.shape[-1]}"
-            )
-        return self.net(h)
-
-
-def build_d1(cfg: SongConfig) -> PatchDiscriminator:
-    """D1 on (G1's input, image) pairs at image resolution."""
-    return PatchDiscriminator(
-        cfg.g1_in_channels, cfg.image_channels, ndf=cfg.ndf, n_layers=cfg.d1_layers
-    )
-
-
-def build_d2(cfg: SongConfig) -> PatchDiscriminator:
-    """D2 on (feature map, image) pairs, the image pixel-unshuffled by 4 to the map's grid."""
-    return PatchDiscriminator(
-        cfg.feature_channels,
-        cfg.image_channels,
-        ndf=cfg.ndf,
-        n_layers=cfg.d2_layers,
-        unshuffle=FEATURE_SCALE,
-        cond_scale=cfg.d2_cond_scale,
-    )
 
 
 #: the ``song2018`` family: G1 (Image2Feature) and G2 (Feature2Image) with their PatchGAN
