@@ -64,7 +64,7 @@ _LIVE_COPIES = 2
 
 
 def _check(fg: torch.Tensor, bg: torch.Tensor, mask: torch.Tensor, **hp: int) -> None:
-    """Raise InpaintError for inputs or hyperparameters the layer cannot use."""
+    """Raise ValueError (TypeError: a non-float dtype) for inputs the layer cannot use."""
     if fg.dim() != 4 or fg.shape != bg.shape:
         raise ValueError(
             f"contextual attention needs fg and bg of one shape (B, C, H, W), got "

@@ -84,7 +84,7 @@ def hole_at(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def _check(features: torch.Tensor, mask: torch.Tensor, patch: int, stride: int) -> None:
-    """Raise InpaintError for inputs or hyperparameters patch-swap cannot use."""
+    """Raise ValueError for inputs or hyperparameters patch-swap cannot use."""
     if features.dim() != 4 or not features.is_floating_point():
         raise ValueError(
             f"patch-swap needs float features (B, C, H, W), got {features.dtype} "
@@ -98,7 +98,7 @@ def _check(features: torch.Tensor, mask: torch.Tensor, patch: int, stride: int) 
 
 
 def _check_patch(x: torch.Tensor, patch: int, stride: int) -> None:
-    """Raise InpaintError unless ``patch`` is odd, ``stride`` >= 1 and x holds one window."""
+    """Raise ValueError unless ``patch`` is odd, ``stride`` >= 1 and x holds one window."""
     if patch < 1 or patch % 2 == 0:
         raise ValueError(f"patch-swap patch size must be odd and >= 1, got {patch}")
     if stride < 1:
@@ -275,8 +275,9 @@ def patch_swap(
         hole). :func:`~inpaintkit.nn.contextual_attention.flow_to_color` draws them.
 
     Raises:
-        InpaintError: bad shapes or hyperparameters, or a sample with a hole but no fully known
-            patch.
+        ValueError: bad shapes or hyperparameters.
+        InpaintError: a sample with a hole but no fully known patch (the user's hole is too
+            large).
     """
     _check(features, mask, patch, stride)
     if region not in REGIONS:

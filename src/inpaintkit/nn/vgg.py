@@ -142,7 +142,7 @@ class VGG16Features(nn.Module):
 
 
 def _check_layer_names(names: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    """Raise InpaintError unless ``names`` is a non-empty tuple of names in ``allowed``."""
+    """Raise ValueError unless ``names`` is a non-empty tuple of names in ``allowed``."""
     if isinstance(names, str) or not names:
         raise ValueError(f"give VGG layers as a non-empty tuple of names from {allowed}")
     bad = [n for n in names if n not in allowed]

@@ -43,8 +43,9 @@ from torch import nn
 
 from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
-from inpaintkit.losses.masked import masked_l1, overlap_weights
+from inpaintkit.losses.adversarial import gan_d_loss
+from inpaintkit.losses.masked import masked_l1
+from inpaintkit.losses.song import f2i_objective, i2f_objective, patch_logits
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.models.song import (
     D_FIELDS,
@@ -54,7 +55,7 @@ from inpaintkit.models.song import (
     g1_input,
 )
 from inpaintkit.models.song_vgg import VGG_KINDS, build_song_vgg, relu3_1
-from inpaintkit.nn.patch_swap import hole_at, patch_swap
+from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.train.config import to_dict
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
@@ -168,54 +169,27 @@ def draw_masks(kinds: Sequence[str], n: int, size: int, generator: torch.Generat
 weighted_l1 = masked_l1
 
 
-def _logits(D: nn.Module, cond: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """PatchGAN logits flattened to one score per patch: (B h w,)."""
-    return D(cond, target).flatten()
-
-
 def i2f_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], features: Features,
     real: torch.Tensor, mask: torch.Tensor, cfg: SongI2FTrainConfig,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G1's objective on (real, mask): ``loss`` and its parts ``img``, ``feat``, ``adv``.
-
-    Args:
-        G: G1, ``G(image, mask) -> (B, 3, H, W)``. D: D1, ``D(condition, image) -> logits``.
-        features: image (B, 3, H, W) -> relu3_1 map (B, C, h, w).
-        real: (B, 3, H, W) in [-1, 1]. mask: (B, 1, H, W), 1 = hole.
-    """
-    pred = G(real, mask)  # (B, 3, H, W)
-    comp = compose(pred, real, mask)
-    w = overlap_weights(mask, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight)
-    img = masked_l1(pred, real, w)
-    f_fake = features(comp)  # (B, C, h, w)
-    with torch.no_grad():
-        f_real = features(real)
-    cells = hole_at(mask, tuple(f_fake.shape[-2:])).to(f_fake.dtype)  # (B, 1, h, w)
-    feat = masked_l1(f_fake, f_real, cells)
-    adv = real.new_zeros((), dtype=torch.float32)
+    """G1's objective (:func:`inpaintkit.losses.song.i2f_objective`) with ``cfg``'s weights."""
+    cond = None
     if cfg.adv_weight > 0:
         cond = g1_input(real, mask, mask_channel=cfg.model.mask_channel)
-        adv = gan_g_loss(_logits(D, cond, comp))
-    loss = cfg.img_weight * img + cfg.feat_weight * feat + cfg.adv_weight * adv
-    return {"loss": loss, "img": img.detach(), "feat": feat.detach(), "adv": adv.detach()}
+    return i2f_objective(
+        G, D, features, real, mask, condition=cond, overlap=cfg.overlap,
+        overlap_weight=cfg.overlap_weight, img_weight=cfg.img_weight,
+        feat_weight=cfg.feat_weight, adv_weight=cfg.adv_weight,
+    )  # fmt: skip
 
 
 def f2i_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], swapped: torch.Tensor,
     real: torch.Tensor, cfg: SongF2ITrainConfig,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G2's objective: ``loss = l1_weight * l1 + adv_weight * adv`` and the parts ``l1``, ``adv``.
-
-    Args:
-        G: G2, (B, C, h, w) -> (B, 3, 4h, 4w). D: D2 on (features, image) pairs.
-        swapped: (B, C, h, w) patch-swapped features. real: (B, 3, 4h, 4w) targets.
-    """
-    out = G(swapped)
-    l1 = (out.float() - real.float()).abs().mean()
-    adv = gan_g_loss(_logits(D, swapped, out)) if cfg.adv_weight > 0 else l1.new_zeros(())
-    loss = cfg.l1_weight * l1 + cfg.adv_weight * adv
-    return {"loss": loss, "l1": l1.detach(), "adv": adv.detach()}
+    """G2's objective (:func:`inpaintkit.losses.song.f2i_objective`) with ``cfg``'s weights."""
+    return f2i_objective(G, D, swapped, real, l1_weight=cfg.l1_weight, adv_weight=cfg.adv_weight)
 
 
 class _SongRecipe(Recipe):
@@ -297,7 +271,7 @@ class _SongRecipe(Recipe):
         assert real is not None
         cond, real, fake = self.pairs(ctx, real)
         D = ctx.nets["D"]
-        real_logits, fake_logits = _logits(D, cond, real), _logits(D, cond, fake)
+        real_logits, fake_logits = patch_logits(D, cond, real), patch_logits(D, cond, fake)
         loss = gan_d_loss(real_logits, fake_logits)
         return {"loss": loss, "real": torch.sigmoid(real_logits.float()).mean(),
                 "fake": torch.sigmoid(fake_logits.float()).mean()}  # fmt: skip
