@@ -116,3 +116,13 @@ def test_cli_weights_list_info_install_verify(
     assert main(["weights", "verify", "yeh2017_tiny32"]) == 1
     assert "sha256 differs" in capsys.readouterr().out
     assert main(["weights", "info", "yeh2017_nope"]) == 2
+
+
+def test_a_family_name_finds_its_one_recipe() -> None:
+    from inpaintkit.train.recipes import get_recipe
+
+    assert get_recipe("yeh2017").name == "dcgan"
+    assert get_recipe("vitoria2019").name == "wgan_resnet"
+    assert get_recipe("song-i2f").name == "song-i2f"
+    with pytest.raises(InpaintError, match="no training recipe 'song2018'"):
+        get_recipe("song2018")  # two recipes: name one

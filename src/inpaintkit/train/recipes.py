@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.registry import ModelFamily, load_plugins
+from inpaintkit.registry import ModelFamily, find_family, load_plugins
 
 
 @dataclass
@@ -183,12 +183,16 @@ def register_recipe(cls: type[Recipe]) -> type[Recipe]:
 
 
 def get_recipe(name: str) -> Recipe:
-    """A fresh instance of recipe ``name``.
+    """A fresh instance of recipe ``name`` (or of the one recipe of model family ``name``:
+    ``yeh2017`` is ``dcgan``, ``vitoria2019`` is ``wgan_resnet``).
 
     Raises:
         InpaintError: unknown name; the message lists the known ones.
     """
     load_plugins("recipes")
+    family = find_family(name) if name not in _RECIPES else None
+    if family is not None and len(family.recipes) == 1:  # a family's name: its one recipe
+        name = family.recipes[0]
     try:
         return _RECIPES[name]()
     except KeyError:
