@@ -31,7 +31,8 @@ norm have no bias, and weights are initialised N(0, 0.02), BN scales N(1, 0.02).
 
 Example:
     >>> cfg = ContextEncoderConfig(image_size=16, nef=4, ngf=4, ndf=4, bottleneck=8)
-    >>> G, D = build_context_encoder(cfg)
+    >>> nets = CONTEXT_ENCODER.build(cfg)
+    >>> G, D = nets["G"], nets["D"]
     >>> x, m = torch.zeros(2, 3, 16, 16), torch.zeros(2, 1, 16, 16)
     >>> tuple(G(x, m).shape), tuple(D(x).shape)
     ((2, 3, 16, 16), (2,))

@@ -22,7 +22,8 @@ shift makes it redundant); the last G layer, the first D layer and D's head have
 are initialised N(0, 0.02), BN scales N(1, 0.02), as in Radford et al.
 
 Example:
-    >>> G, D = build_dcgan(DCGANConfig(image_size=32, ngf=8, ndf=8, z_dim=16))
+    >>> nets = YEH2017.build(DCGANConfig(image_size=32, ngf=8, ndf=8, z_dim=16))
+    >>> G, D = nets["G"], nets["D"]
     >>> x = G(sample_z(2, 16, generator=torch.Generator().manual_seed(0)))
     >>> tuple(x.shape), tuple(D(x).shape)
     ((2, 3, 32, 32), (2,))

@@ -65,7 +65,8 @@ weights are N(0, 0.02), BN scales N(1, 0.02), as pix2pix.
 
 Example:
     >>> cfg = SongConfig(ngf=4, ndf=4, image_size=32, feature_channels=8)
-    >>> (G1, D1), (G2, D2) = build_song_i2f(cfg), build_song_f2i(cfg)
+    >>> nets = SONG2018.build(cfg)
+    >>> G1, D1, G2, D2 = (nets[k] for k in ("G1", "D1", "G2", "D2"))
     >>> x, mask = torch.zeros(2, 3, 32, 32), torch.ones(2, 1, 32, 32)
     >>> y = G1(x, mask)
     >>> tuple(y.shape), tuple(D1(g1_input(x, mask), y).shape)
