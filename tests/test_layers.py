@@ -20,7 +20,7 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "inpaintkit"
 #: anything below. Keep in step with docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("errors", "convert", "codecs", "cache", "registry")),
-    ("io", ("io", "masks", "metrics", "blend", "composite")),
+    ("io", ("io", "masks", "object_masks", "metrics", "blend", "composite")),
     ("nn", ("nn", "data")),
     ("losses", ("losses",)),
     ("models", ("models", "perceptual")),

@@ -31,6 +31,7 @@ COVERAGE_64 = {
     "thin": (0.05, 0.15),
     "medium": (0.15, 0.30),
     "thick": (0.25, 0.50),
+    "objects": (0.005, 0.45),  # area log-uniform in 2-33 %, plus the margin, cut by the frame
 }
 
 

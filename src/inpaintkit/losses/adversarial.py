@@ -140,3 +140,47 @@ def gradient_penalty(
         grad = grad * mask.to(grad.dtype)
     norm = _up(grad).flatten(1).norm(2, dim=1)  # (B,)
     return ((norm - target) ** 2).mean()
+
+
+def hinge_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Critic hinge loss ``mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))`` (SN-PatchGAN).
+
+    Args:
+        real_scores, fake_scores: scores of any shape (per image, or per patch of a PatchGAN:
+            (B, C, h, w)); every element counts as one judgement.
+
+    Returns:
+        Scalar loss (0 once every real score >= 1 and every fake score <= -1).
+    """
+    return F.relu(1 - _up(real_scores)).mean() + F.relu(1 + _up(fake_scores)).mean()
+
+
+def hinge_g_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Generator hinge loss ``-mean(D(G(z)))`` over every element of ``fake_scores``."""
+    return -_up(fake_scores).mean()
+
+
+def feature_matching_loss(
+    fake_features: list[torch.Tensor], real_features: list[torch.Tensor]
+) -> torch.Tensor:
+    """Mean over layers of the l1 distance between a critic's features of fakes and reals.
+
+    The real features are detached (they only give the target). Salimans et al. 2016;
+    pix2pixHD's multi-layer form.
+
+    Args:
+        fake_features: per layer (B, C_l, h_l, w_l), from the critic on the generated images.
+        real_features: the same layers on the real images.
+
+    Returns:
+        Scalar.
+    """
+    if len(fake_features) != len(real_features) or not fake_features:
+        raise ValueError(
+            f"feature lists differ or are empty: {len(fake_features)} vs {len(real_features)}"
+        )
+    terms = [
+        (_up(f) - _up(r).detach()).abs().mean()
+        for f, r in zip(fake_features, real_features, strict=True)
+    ]
+    return torch.stack(terms).mean()

@@ -15,6 +15,8 @@ Kinds (``MASK_KINDS``), with the paper each one reproduces:
 * ``three_squares``: three random rectangles, 1/4..1/3 of the side each (Vitoria 2019).
 * ``box``: DeepFill v1 training box (half the side) with random shrink ``max_delta``.
 * ``thin``, ``medium``, ``thick``: LaMa's free-form stroke masks (Suvorov et al. 2022).
+* ``objects``: object silhouettes with a painted margin, 2-33 % of the image (ours: what a
+  person paints over an object; :mod:`inpaintkit.object_masks`).
 
 Modules: ``shapes`` (block masks), ``strokes`` (free-form), ``kinds`` (``MASK_KINDS``,
 ``make_mask``), ``checks`` (validation); every name is importable from ``inpaintkit.masks``.

@@ -19,6 +19,7 @@ from inpaintkit.masks.shapes import (
     three_squares_mask,
 )
 from inpaintkit.masks.strokes import medium_mask, thick_mask, thin_mask
+from inpaintkit.object_masks import object_mask
 
 MASK_KINDS: dict[str, Callable[..., np.ndarray]] = {
     "center": center_mask,
@@ -30,6 +31,7 @@ MASK_KINDS: dict[str, Callable[..., np.ndarray]] = {
     "thin": thin_mask,
     "medium": medium_mask,
     "thick": thick_mask,
+    "objects": object_mask,
 }
 
 

@@ -43,6 +43,7 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "compile": ("loop.compile", bool),
     "no_progress": ("loop.progress", bool),
     "max_minutes": ("loop.max_minutes", float),
+    "max_cpu_minutes": ("loop.max_cpu_minutes", float),
 }
 
 
@@ -86,6 +87,11 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--max-minutes",
         type=float,
         help="stop after M minutes of training, with a checkpoint and an export (--resume goes on)",
+    )
+    p.add_argument(
+        "--max-cpu-minutes",
+        type=float,
+        help="the same limit in CPU minutes of this process (a fair budget on a busy machine)",
     )
     flag = {"action": "store_const", "const": True, "default": None}
     p.add_argument("--channels-last", help="channels-last memory format", **flag)

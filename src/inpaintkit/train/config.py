@@ -77,6 +77,7 @@ class LoopConfig:
     progress: bool = True
     tensorboard: bool = True
     max_minutes: float = 0.0
+    max_cpu_minutes: float = 0.0
 
     def validate(self) -> None:
         """Raise InpaintError when a value is out of range."""
@@ -84,7 +85,7 @@ class LoopConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise InpaintError(f"loop.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("keep_last", "sample_every", "workers", "max_minutes"):
+        for name in ("keep_last", "sample_every", "workers", "max_minutes", "max_cpu_minutes"):
             if getattr(self, name) < 0:
                 raise InpaintError(f"loop.{name} must be >= 0, got {getattr(self, name)}")
         if self.precision not in PRECISIONS:
@@ -264,6 +265,21 @@ def load_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _apply_preset(recipe_cls: type, recipe: dict[str, Any]) -> dict[str, Any]:
+    """``recipe`` over the values of its ``preset`` (a key of ``recipe_cls.PRESETS``).
+
+    A preset only fills keys the config does not set itself; a recipe without presets, or a
+    config without a ``preset`` key, is returned unchanged.
+    """
+    presets = getattr(recipe_cls, "PRESETS", None)
+    name = recipe.get("preset")
+    if not presets or name is None:
+        return recipe
+    if name not in presets:
+        raise InpaintError(f"recipe.preset must be one of {', '.join(presets)}, got {name!r}")
+    return merge(json.loads(json.dumps(presets[name])), recipe)
+
+
 def resolve(
     recipe_cls: type[T],
     *,
@@ -272,7 +288,7 @@ def resolve(
     sets: dict[str, Any] | None = None,
     loop_defaults: dict[str, Any] | None = None,
 ) -> tuple[LoopConfig, T]:
-    """The run config: code defaults < recipe loop defaults < base < file < ``sets``.
+    """The run config: code defaults < recipe loop defaults < preset < base < file < ``sets``.
 
     Args:
         recipe_cls: the recipe's config dataclass.
@@ -297,6 +313,7 @@ def resolve(
             f"unknown config section {unknown[0]!r}; known sections: loop, recipe "
             "(write keys as loop.steps or recipe.lr)"
         )
+    tree["recipe"] = _apply_preset(recipe_cls, tree["recipe"])
     loop = from_dict(LoopConfig, tree["loop"], prefix="loop.")
     loop.validate()
     recipe_cfg = from_dict(recipe_cls, tree["recipe"], prefix="recipe.")

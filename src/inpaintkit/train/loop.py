@@ -124,6 +124,8 @@ class Trainer:
             for net in self.nets.values():
                 net.to(memory_format=torch.channels_last)
         self.step = self.batches = self.images_seen = 0
+        self.cpu_before = 0.0  # CPU seconds of earlier invocations (from the checkpoint)
+        self._cpu_start = time.process_time()
         self.last_ckpt: Path | None = None
         self.saved_step = -1
         self._check_out_dir(resume)
@@ -181,6 +183,7 @@ class Trainer:
         )
         self.step, self.batches = int(state["step"]), int(state["batches"])
         self.images_seen = int(state["images_seen"])
+        self.cpu_before = float(state.get("cpu_seconds", 0.0))
         self.last_ckpt, self.saved_step = path, self.step
         if int(state.get("world_size", 1)) != self.dist.world_size and self.dist.is_main:
             print(
@@ -189,6 +192,8 @@ class Trainer:
             )
 
     def _wrap(self, net: torch.nn.Module) -> torch.nn.Module:
+        if not any(p.requires_grad for p in net.parameters()):
+            return net  # a frozen copy (an EMA): nothing to synchronise or compile
         wrapped = D.wrap_ddp(net, self.device)
         return torch.compile(wrapped) if self.loop.compile else wrapped
 
@@ -220,6 +225,8 @@ class Trainer:
             out = phase.step(self.ctx, batch)
         out["loss"].backward()
         opt.step()
+        if phase.after is not None:
+            phase.after(self.ctx)
         return {k: v.detach().float() for k, v in out.items()}
 
     def _train_step(self, data: Any) -> dict[str, torch.Tensor]:
@@ -241,6 +248,11 @@ class Trainer:
 
     # --- outputs -----------------------------------------------------------------------------
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds this run has trained for, earlier invocations included (this process's
+        threads; data-loader workers not counted)."""
+        return self.cpu_before + time.process_time() - self._cpu_start
+
     def _row(self, values: dict[str, torch.Tensor], images: int, seconds: float) -> dict[str, Any]:
         row: dict[str, Any] = {
             "step": self.step,
@@ -248,6 +260,7 @@ class Trainer:
             "images_seen": self.images_seen,
             "images_per_s": images / max(seconds, 1e-9),
             "seconds": round(seconds, 4),
+            "cpu_seconds": round(self.cpu_seconds(), 2),
         }
         for name, opt in self.models.optimizers.items():
             row[f"lr_{name}"] = float(opt.param_groups[0]["lr"])
@@ -284,6 +297,7 @@ class Trainer:
             "seed": self.loop.seed,
             "world_size": self.dist.world_size,
             "data": self.data_spec,
+            "cpu_seconds": self.cpu_seconds(),
         }
         root = self.out / "checkpoints"
         self.last_ckpt = ckpt.save_checkpoint(
@@ -334,7 +348,7 @@ class Trainer:
     def run(self) -> TrainResult:
         """Train up to ``loop.steps`` steps (or until stopped); see the module docstring."""
         start_step, t_start = self.step, time.perf_counter()
-        self._t_start = t_start
+        self._t_start, self._cpu_start = t_start, time.process_time()
         if self.dist.is_main:
             self._write_run_files()
             self.log = RunLogger(
@@ -395,13 +409,20 @@ class Trainer:
         budget = loop.max_minutes * 60
         if budget and not self._stop and time.perf_counter() - self._t_start >= budget:
             self._time_up = self._stop = True
+        cpu_budget = loop.max_cpu_minutes * 60
+        if cpu_budget and not self._stop and time.process_time() - self._cpu_start >= cpu_budget:
+            self._time_up = self._stop = True
+        budget = budget or cpu_budget
         if self.dist.distributed:
             self._stop = D.any_rank(self._stop)
             if budget:  # the same on every rank, so every rank joins this collective
                 self._time_up = D.any_rank(self._time_up)
         if self._time_up and self.dist.is_main and self.step < loop.steps:
+            limit = f"max_minutes ({loop.max_minutes:g})" if loop.max_minutes else (
+                f"max_cpu_minutes ({loop.max_cpu_minutes:g})"
+            )
             print(
-                f"\nmax_minutes ({loop.max_minutes:g}) reached at step {self.step}: "
+                f"\n{limit} reached at step {self.step}: "
                 "saving a checkpoint and exporting",
                 file=sys.stderr,
                 flush=True,

@@ -64,6 +64,8 @@ class Phase:
             (B, 3, H, W) in [-1, 1] on the device, or None when ``needs_data`` is False.
         repeat: updates per training step (e.g. 5 critic updates for WGAN-GP).
         needs_data: whether the step takes a batch of real images.
+        after: called with the context after each optimiser update of this phase (e.g. the
+            generator's weight average), or None.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Phase:
     step: StepFn
     repeat: int = 1
     needs_data: bool = True
+    after: Callable[[Ctx], None] | None = None
 
 
 @dataclass
