@@ -4,8 +4,7 @@
     inpaintkit weights info deepfill_natural128  # its card: data, command, scores, sha256
     inpaintkit weights install runs/dcgan-faces/export/dcgan.safetensors --name yeh2017_faces64
     inpaintkit weights verify                    # sha256 and size against the cards; they load
-    inpaintkit weights combine-song runs/i2f/export/song-i2f.safetensors \
-        runs/f2i/export/song-f2i.safetensors --out song2018_mine.safetensors
+    inpaintkit weights combine-song I2F.safetensors F2I.safetensors --out song2018_x.safetensors
 
 A model is ``<family>_<domain>.safetensors`` + ``.json``; the user directory
 (``$INPAINTKIT_WEIGHTS`` or ``~/.local/share/inpaintkit/weights``) shadows the bundled models.

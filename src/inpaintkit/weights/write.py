@@ -208,9 +208,11 @@ def _copy_model(
     src: Path, dest_dir: Path, name: str, *, overwrite: bool, card_extra: dict[str, Any]
 ) -> Path:
     """Copy ``src`` (+ card) to ``dest_dir/<name>.safetensors`` byte for byte; card + sha256."""
-    family_of_file(name)
-    if src.suffix != ".safetensors" or not src.is_file():
+    if src.suffix != ".safetensors":
         raise InpaintError(f"{src} is not a .safetensors model file")
+    if not src.is_file():
+        raise InpaintError(f"model file {src} does not exist")
+    family_of_file(name)
     card_path = src.with_suffix(".json")
     if not card_path.is_file():
         raise InpaintError(f"model card {card_path} is missing: a model needs its .json beside it")
