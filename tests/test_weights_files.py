@@ -126,3 +126,16 @@ def test_a_family_name_finds_its_one_recipe() -> None:
     assert get_recipe("song-i2f").name == "song-i2f"
     with pytest.raises(InpaintError, match="no training recipe 'song2018'"):
         get_recipe("song2018")  # two recipes: name one
+
+
+def test_old_names_load_the_bundled_files() -> None:
+    bundled = weights.bundled_dir()
+    for old, new in [("dcgan", "yeh2017"), ("wgan_resnet", "vitoria2019"), ("song", "song2018"),
+                     ("song-i2f", "song2018"), ("context_encoder", "context_encoder")]:  # fmt: skip
+        assert weights.list_installed(old) == weights.list_installed(new)
+        path = weights.resolve_model(old, None)  # the family's default domain
+        assert path.parent == bundled and path.name.startswith(f"{new}_")
+        loaded = weights.load_model(old, path)
+        assert loaded.family.name == new and loaded.nets
+    G, D, cfg = weights.load_gan("dcgan", bundled / "yeh2017_celeba64.safetensors")
+    assert cfg.image_size == 64 and not G.training and not D.training
