@@ -27,8 +27,9 @@ from torch import nn
 
 from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
-from inpaintkit.losses.masked import masked_l2, overlap_weights
+from inpaintkit.losses.adversarial import gan_d_loss
+from inpaintkit.losses.context_encoder import generator_objective
+from inpaintkit.losses.masked import masked_l2, overlap_weights  # noqa: F401 (older home)
 from inpaintkit.masks import make_mask
 from inpaintkit.models.context_encoder import (
     CONTEXT_ENCODER,
@@ -131,12 +132,10 @@ def g_step(ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
     G, D = ctx.nets["G"], ctx.nets["D"]
     real, mask = _batch(ctx, real)
     pred = G(real, mask)  # (B, 3, S, S)
-    w = overlap_weights(mask, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight)
-    rec = masked_l2(pred, real, w)
-    use_d = cfg.adv_weight > 0  # l2 only: no discriminator forward
-    adv = gan_g_loss(D(compose(pred, real, mask))) if use_d else rec.new_zeros(())
-    loss = cfg.l2_weight * rec + cfg.adv_weight * adv
-    return {"loss": loss, "l2": rec.detach(), "adv": adv.detach()}
+    return generator_objective(
+        pred, real, mask, D, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight,
+        l2_weight=cfg.l2_weight, adv_weight=cfg.adv_weight,
+    )  # fmt: skip
 
 
 @register_recipe
