@@ -7,9 +7,12 @@
 90
 """
 
+from inpaintkit import plugins
 from inpaintkit.api import Inpainted, inpaint, load_image
 from inpaintkit.errors import ImageTooLargeError, InpaintError, InpaintWarning
 from inpaintkit.registry import MethodResult, get_method, list_methods
+
+plugins.install()  # the registry finds the built-in methods, models and recipes on first lookup
 
 __version__ = "0.1.0"
 

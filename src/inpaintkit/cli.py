@@ -63,6 +63,7 @@ _OPTIONAL_PARSERS: list[tuple[str, str]] = [
     ("inpaintkit.train.cli_args", "add_train_parser"),
     ("inpaintkit.web.cli_args", "add_serve_parser"),
     ("inpaintkit.cli_stylize", "add_stylize_parser"),
+    ("inpaintkit.cli_weights", "add_weights_parser"),
 ]
 
 

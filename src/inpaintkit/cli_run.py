@@ -257,9 +257,10 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
 
 def _save_attention(res, out: Path, method: str, overwrite: bool, write_image) -> str:
     """Write ``<out>_attention.png`` from the result's attention extra; the message part."""
-    from inpaintkit.methods.deepfill import attention_picture
+    from inpaintkit.registry import get_method
 
-    picture = attention_picture(res.extras)
+    hook = get_method(method).attention_picture
+    picture = hook(res.extras) if hook is not None else None
     if picture is None:
         print(f"inpaintkit: {method} gives no attention map (deepfill does)", file=sys.stderr)
         return ""

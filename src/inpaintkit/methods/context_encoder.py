@@ -59,8 +59,8 @@ def fit_to_model(
     "(--opt model=<domain>, e.g. celeba64_center)",
     paper="Pathak, Kraehenbuehl, Donahue, Darrell, Efros: Context Encoders: Feature Learning by "
     "Inpainting, CVPR 2016",
-    models=tuple(list_installed("context_encoder")),
-    default_model=None,
+    models=lambda: tuple(list_installed("context_encoder")),
+    family="context_encoder",
 )
 def context_encoder(
     image: torch.Tensor,

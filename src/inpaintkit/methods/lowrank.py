@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.classical import check_known_pixels
+from inpaintkit.methods.checks import check_known_pixels
 from inpaintkit.registry import register_method
 
 _NOISE = 1e-2  # singular values below this fraction of the largest are never rewarded

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.classical import check_known_pixels
+from inpaintkit.methods.checks import check_known_pixels
 from inpaintkit.registry import register_method
 
 # Steps of the primal-dual iteration: tau * sigma * ||grad||^2 < 1 with ||grad||^2 <= 8.

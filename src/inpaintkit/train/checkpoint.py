@@ -351,3 +351,39 @@ def _newest_intact(found: list[Path], warn: Callable[[str], None]) -> Path | Non
             return ckpt
         warn(f"checkpoint {ckpt.name} is damaged ({problem}); trying the one before it")
     return None
+
+
+# --- surgery (train.grow) -----------------------------------------------------------------------
+
+
+def read_tensors(ckpt: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The raw tensors of checkpoint ``ckpt``: (networks by ``<net>.<key>``, optimiser tensors
+    by their ``optim.json`` keys), for tools that edit a checkpoint (:mod:`inpaintkit.train.grow`).
+
+    Raises:
+        InpaintError: not a checkpoint folder.
+    """
+    ckpt = Path(ckpt)
+    read_state(ckpt)  # a clear error for a folder that is not a checkpoint
+    return load_file(str(ckpt / "models.safetensors")), load_file(str(ckpt / "optim.safetensors"))
+
+
+def write_edited(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    models: dict[str, torch.Tensor],
+    optim: dict[str, torch.Tensor],
+    state: dict[str, Any],
+) -> Path:
+    """Write checkpoint ``dst``: ``src`` with its network and optimiser tensors and its state
+    replaced (the optimiser layout ``optim.json`` and the RNG states are copied)."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True)
+    save_file(models, str(dst / "models.safetensors"))
+    save_file(optim, str(dst / "optim.safetensors"))
+    for name in ("optim.json", "rng.safetensors"):
+        shutil.copy2(src / name, dst / name)
+    (dst / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    write_manifest(dst)  # last, as save_checkpoint does: resume verifies it
+    return dst

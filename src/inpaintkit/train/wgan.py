@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-from torch import nn
 
 from inpaintkit.losses.adversarial import gradient_penalty, wgan_d_loss, wgan_g_loss
-from inpaintkit.models.wgan_resnet import WGANResNetConfig, build_wgan_resnet
+from inpaintkit.models.wgan_resnet import VITORIA2019, WGANResNetConfig
+from inpaintkit.registry import ModelFamily
 from inpaintkit.train.recipes import (
     Ctx,
     GANRecipe,
@@ -101,9 +101,7 @@ class WGANResNetRecipe(GANRecipe):
     # The paper's 50,000 generator iterations (each reads 5 batches of 64 real images).
     loop_defaults: ClassVar[dict[str, Any]] = {"steps": 50_000}
 
-    def build_pair(self, cfg: WGANTrainConfig) -> tuple[nn.Module, nn.Module]:
-        """(G, D) of ``cfg.model``."""
-        return build_wgan_resnet(cfg.model)
+    family: ClassVar[ModelFamily] = VITORIA2019
 
     def phases(self, cfg: WGANTrainConfig) -> list[Phase]:
         """``critic_steps`` critic updates (each on its own batch), then one generator update."""

@@ -350,10 +350,5 @@ def total_steps(info: Any, options: dict[str, Any]) -> int | None:
     default = inspect.signature(info.fn).parameters.get("iterations")
     if default is not None and isinstance(default.default, int):
         return int(default.default)
-    try:
-        from inpaintkit.methods.latent_search import PRESETS
-
-        preset = options.get("preset") or inspect.signature(info.fn).parameters["preset"].default
-        return int(PRESETS[info.name][preset]["iterations"])
-    except (ImportError, KeyError, TypeError, ValueError):
-        return None
+    hook = getattr(info, "total_steps", None)  # the method's own count (latent search: presets)
+    return hook(options) if hook is not None else None

@@ -246,8 +246,9 @@ def check_model_installed(method: str, options: Mapping[str, Any]) -> None:
         InpaintError: the library's "needs a trained model and none is installed" message.
     """
     try:
-        from inpaintkit.weights import METHOD_ARCH, resolve_model
+        from inpaintkit.registry import find_family
+        from inpaintkit.weights import resolve_model
     except ImportError:  # pragma: no cover
         return
-    if method in METHOD_ARCH and options.get("model") is None:
+    if find_family(method) is not None and options.get("model") is None:
         resolve_model(method, None)  # raises with the install hint when nothing fits
