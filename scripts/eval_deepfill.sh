@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The DeepFill evaluation of docs/deepfill.md (issue 5): 256x256 centre crops of ImageNet val and
+# The DeepFill evaluation of docs/deepfill.md: 256x256 centre crops of ImageNet val and
 # DTD val, masks center (a 128 box), medium and thick free-form strokes, seed 0.
 #   bash scripts/eval_deepfill.sh classical   # telea, ns, biharmonic, patchmatch
 #   bash scripts/eval_deepfill.sh learned     # deepfill and its no-attention baseline
@@ -9,11 +9,12 @@
 #                                             # deepfill (FACES, default celeba128), the natural
 #                                             # model on faces (NATURAL, default natural128) and
 #                                             # the classical methods; LIMIT_FACES (300) faces
-# LIMIT (default 50) images per dataset; SHARED (default ../shared) holds the datasets; METHODS
+# LIMIT (default 50) images per dataset; DIR (default ../shared/datasets) is the
+# datasets folder; METHODS
 # replaces the learned list; BASELINE is the baseline's model (a domain or a .safetensors path);
 # EXTRA_OPTS adds --opt arguments (space-separated LABEL.NAME=VALUE); SUFFIX is appended to
 # the output folder's mode (runs/eval_deepfill_<mode><SUFFIX>_<dataset>).
-# The session-3 tables (docs/deepfill.md) ran:
+# The attention-ablation tables (docs/results/deepfill.md) ran:
 #   LIMIT=50 bash scripts/eval_deepfill.sh classical
 #   LIMIT=50 METHODS=deepfill,baseline=deepfill,attention1500=deepfill \
 #     BASELINE=runs/deepfill-cpu128-baseline/export/deepfill.safetensors \
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-classical}"
 LIMIT="${LIMIT:-50}"
-SHARED="${SHARED:-../shared}"
+DIR="${DIR:-${SHARED:-../shared}/datasets}"  # the datasets folder (docs/data.md)
 case "$which" in
   classical) methods="telea,ns,biharmonic,patchmatch"; opts=() ;;
   learned)
@@ -32,7 +33,7 @@ case "$which" in
     for o in ${EXTRA_OPTS:-}; do opts+=(--opt "$o"); done ;;
   ce) methods="context_encoder"; opts=(--opt "context_encoder.model=${CE_MODEL:-natural128_center}") ;;
   faces)
-    exec inpaintkit eval --data "celeba:$SHARED/datasets/celeba/align_178x218/val" --split val \
+    exec inpaintkit eval --data "celeba:$DIR/celeba/align_178x218/val" --split val \
       --size 128 --limit "${LIMIT_FACES:-300}" --seed 0 --masks center,medium,thick \
       --methods deepfill,natural=deepfill,telea,ns,biharmonic,patchmatch \
       --opt "deepfill.model=${FACES:-celeba128}" --opt "natural.model=${NATURAL:-natural128}" \
@@ -42,7 +43,7 @@ esac
 masks="center,medium,thick"
 [ "$which" = ce ] && masks="${CE_MASKS:-center}"
 for ds in imagenet dtd; do
-  inpaintkit eval --data "$SHARED/datasets/$ds/val" --methods "$methods" \
+  inpaintkit eval --data "$DIR/$ds/val" --methods "$methods" \
     --masks "$masks" --size 256 --limit "$LIMIT" --seed 0 "${opts[@]}" \
     --out "runs/eval_deepfill_${which}${SUFFIX:-}_${ds}"
 done

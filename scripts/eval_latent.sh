@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's measurement: the latent-search methods beside the classical baselines at 64x64 on
+# The latent-search measurement of docs/latent_search.md: the latent-search methods beside the classical baselines at 64x64 on
 # held-out images of each domain, with Yeh's four masks and Vitoria's three squares.
 #   bash scripts/eval_latent.sh celeba [LIMIT]     (also: cars, housenumbers)
 #   NEAREST_LIMIT=8192 bash scripts/eval_latent.sh housenumbers 64   (a smaller nearest library:
@@ -13,17 +13,17 @@
 # (only the missing rows are computed): the 780-face table of docs/latent_search.md ran
 #   OUT=runs/eval-celeba64 EXTRA=--resume METHODS=yeh2017,tv,lowrank,biharmonic,telea,ns,patchmatch,nearest \
 #     bash scripts/eval_latent.sh celeba 780
-# on the 256-face folder of session 4 (and METHODS=vitoria2019 on runs/eval-celeba64-vitoria).
+# on an earlier 256-face folder (and METHODS=vitoria2019 on runs/eval-celeba64-vitoria).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED=${SHARED:-../shared/datasets}
+DIR=${DIR:-${SHARED:-../shared/datasets}}  # the datasets folder (docs/data.md)
 domain=$1
 limit=${2:-256}
 case $domain in
-  celeba) data="celeba:$SHARED/celeba/align_178x218/val"
-          train="celeba:$SHARED/celeba/align_178x218/train+celeba:$SHARED/celeba/align_89x109/train" ;;
+  celeba) data="celeba:$DIR/celeba/align_178x218/val"
+          train="celeba:$DIR/celeba/align_178x218/train+celeba:$DIR/celeba/align_89x109/train" ;;
   cars) data="cars:runs/data/cars/val"; train="cars:runs/data/cars/train" ;;  # scripts/split_cars.py
-  housenumbers) data="housenumbers:$SHARED/dtd/train"; train="$data" ;;
+  housenumbers) data="housenumbers:$DIR/dtd/train"; train="$data" ;;
   *) echo "unknown domain $domain (celeba, cars, housenumbers)"; exit 2 ;;
 esac
 methods=${METHODS:-yeh2017,vitoria2019,tv,lowrank,biharmonic,telea,ns,patchmatch,nearest}

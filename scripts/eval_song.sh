@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Song et al. evaluation of docs/song.md (issue 6): centre crops of ImageNet val, seed 0.
+# The Song et al. evaluation of docs/song.md: centre crops of ImageNet val, seed 0.
 #   bash scripts/eval_song.sh 256   # 256x256, centre 128x128 hole: song2018 single- and
 #                                   # multi-scale, context_encoder (telea, ns, biharmonic,
 #                                   # patchmatch and deepfill come from eval_deepfill.sh's runs,
@@ -7,13 +7,14 @@
 #   bash scripts/eval_song.sh 512   # 512x512, centre 224x224 hole (the paper's Table 1):
 #                                   # song2018 multi- and single-scale, deepfill, context_encoder,
 #                                   # patchmatch, telea, ns
-# LIMIT (default 50) images; SHARED (default ../shared) holds the datasets; SONG and CE_MODEL
-# name the models (installed domains or .safetensors paths). Tables: scripts/song_table.py.
+# LIMIT (default 50) images; DIR (default ../shared/datasets) is the
+# datasets folder; SONG and CE_MODEL
+# name the models (installed domains or .safetensors paths). Tables: `inpaintkit report table runs/eval_song_<size> ...` (docs/song.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-256}"
 LIMIT="${LIMIT:-50}"
-SHARED="${SHARED:-../shared}"
+DIR="${DIR:-${SHARED:-../shared}/datasets}"  # the datasets folder (docs/data.md)
 opts=(--opt "context_encoder.model=${CE_MODEL:-natural128_center}")
 case "$size" in
   256)
@@ -28,6 +29,6 @@ case "$size" in
     hole=(--mask-opt center.box=224,224) ;;
   *) echo "usage: $0 256|512" >&2; exit 2 ;;
 esac
-inpaintkit eval --data "$SHARED/datasets/imagenet/val" --methods "$methods" --masks center \
+inpaintkit eval --data "$DIR/imagenet/val" --methods "$methods" --masks center \
   "${hole[@]}" --size "$size" --limit "$LIMIT" --seed 0 "${opts[@]}" \
   --out "runs/eval_song_${size}"

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 
-from inpaintkit.weights import METHOD_ARCH, bundled_dir
+from inpaintkit.registry import list_families
+from inpaintkit.weights import bundled_dir
 
 BUNDLED = sorted(bundled_dir().glob("*.safetensors"))
+METHOD_ARCH = {f.name: f.arch for f in list_families()}  # family (= method) -> architecture
 MAX_MIB = 20.0  # DESIGN.md: fp16 files under ~20 MB each
 
 

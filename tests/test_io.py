@@ -341,7 +341,9 @@ def test_failed_write_cleans_up_and_raises(tmp_path, monkeypatch):
     def fail(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(kio.os, "replace", fail)
+    from inpaintkit import atomic
+
+    monkeypatch.setattr(atomic.os, "replace", fail)
     with pytest.raises(InpaintError, match="No space left"):
         kio.write_image(tmp_path / "x.png", _rgb8())
     assert _written_files(tmp_path) == []

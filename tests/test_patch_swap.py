@@ -177,7 +177,7 @@ class TestPatchSwap:
         ],
     )
     def test_bad_input_raises(self, shape, mask_shape, kw, match) -> None:
-        with pytest.raises(InpaintError, match=match):
+        with pytest.raises(ValueError, match=match):
             patch_swap(torch.zeros(shape), torch.ones(mask_shape), **kw)
 
     def test_no_known_patch_raises(self) -> None:
@@ -212,11 +212,11 @@ class TestStyleSwap:
         assert torch.equal(out[:, 0], torch.full((1, 6, 6), 3.0)) and not out[:, 1].any()
 
     def test_bad_input_raises(self) -> None:
-        with pytest.raises(InpaintError, match="do not fit"):
+        with pytest.raises(ValueError, match="do not fit"):
             style_swap(torch.zeros(1, 4, 8, 8), torch.zeros(1, 3, 8, 8))
-        with pytest.raises(InpaintError, match="do not fit"):
+        with pytest.raises(ValueError, match="do not fit"):
             style_swap(torch.zeros(2, 4, 8, 8), torch.zeros(3, 4, 8, 8))
-        with pytest.raises(InpaintError, match="smaller than one"):
+        with pytest.raises(ValueError, match="smaller than one"):
             style_swap(torch.zeros(1, 4, 8, 8), torch.zeros(1, 4, 2, 8))
 
 

@@ -31,6 +31,7 @@ from inpaintkit.web.jobs import total_steps
 from inpaintkit.weights import installed_for
 
 W, H = 32, 24
+LOCAL = "http://127.0.0.1:8000"  # a Host the server accepts (TestClient's default is refused)
 RELEASE = threading.Event()  # lets _web_block return
 ENTERED = threading.Event()  # set when _web_block starts
 
@@ -112,7 +113,7 @@ def mask_png(hole: np.ndarray) -> bytes:
 
 @pytest.fixture
 def client():
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url=LOCAL) as c:
         yield c
 
 
@@ -366,7 +367,7 @@ def test_data_dirs_are_named_never_paths(pixels, hole, tmp_path):
     library = tmp_path / "lib"
     library.mkdir()
     Image.fromarray(np.full((H, W, 3), 7, np.uint8)).save(library / "a.png")
-    with TestClient(create_app(data_dirs={"lib": library})) as c:
+    with TestClient(create_app(data_dirs={"lib": library}), base_url=LOCAL) as c:
         job = wait(c, submit(c, encode(pixels), mask_png(hole), "nearest",
                              options=json.dumps({"data": "lib"}))["id"])  # fmt: skip
         out = decode(c.get(job["urls"]["result"]).content)
@@ -453,7 +454,7 @@ def test_missing_model_is_a_clear_4xx(no_models, client, pixels, hole):
 def test_oversized_uploads_413(pixels, hole):
     noise = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     big = encode(noise)  # ~12 KB of incompressible PNG
-    with TestClient(create_app(max_upload_bytes=4000, max_pixels=1000)) as c:
+    with TestClient(create_app(max_upload_bytes=4000, max_pixels=1000), base_url=LOCAL) as c:
         error(c.post("/api/preview", files=files(big)), 413, "larger than this server's limit")
         # A declared body far over the limit is refused before it is read.
         r = c.post("/api/jobs", content=b"x" * 1_100_000,
@@ -515,7 +516,7 @@ def test_cancel_running_job(client, pixels, hole):
 
 def test_busy_queue_and_cancel_queued(pixels, hole):
     png, mask = encode(pixels), mask_png(hole)
-    with TestClient(create_app(queue_size=1)) as c:
+    with TestClient(create_app(queue_size=1), base_url=LOCAL) as c:
         first = submit(c, png, mask, "_web_block")
         assert ENTERED.wait(5)
         assert wait(c, first["id"], until=("running",))["status"] == "running"
@@ -537,7 +538,7 @@ def test_busy_queue_and_cancel_queued(pixels, hole):
 
 
 def test_timeout_stops_a_reporting_method(pixels, hole):
-    with TestClient(create_app(timeout=0.3)) as c:
+    with TestClient(create_app(timeout=0.3), base_url=LOCAL) as c:
         job = submit(c, encode(pixels), mask_png(hole), "_web_steps",
                      options=json.dumps({"iterations": 100_000, "delay": 0.002}))  # fmt: skip
         final = wait(c, job["id"])
@@ -550,7 +551,7 @@ def test_timeout_stops_a_reporting_method(pixels, hole):
 
 
 def test_timeout_of_a_method_without_callback(pixels, hole):
-    with TestClient(create_app(timeout=0.2)) as c:
+    with TestClient(create_app(timeout=0.2), base_url=LOCAL) as c:
         job = submit(c, encode(pixels), mask_png(hole), "_web_block")
         final = wait(c, job["id"], limit=5)
         assert final["status"] == "timeout"  # reported while the method still runs
@@ -562,7 +563,7 @@ def test_timeout_of_a_method_without_callback(pixels, hole):
 
 
 def test_results_are_evicted_oldest_first(pixels, hole):
-    with TestClient(create_app(max_results=2)) as c:
+    with TestClient(create_app(max_results=2), base_url=LOCAL) as c:
         ids = [wait(c, submit(c, encode(pixels), mask_png(hole))["id"])["id"] for _ in range(3)]
         error(c.get(f"/api/jobs/{ids[0]}"), 404, "evicted", "last 2 finished jobs")
         assert c.get(f"/api/jobs/{ids[1]}/result").status_code == 200

@@ -332,7 +332,9 @@ def test_default_model_shown_and_sent_alike_by_run_and_compare(page, server):
     """Issue 22 #1: the page pre-selects no model: it sends none, the server runs the method's
     documented default (the same as the library's), and the page says which model ran; Compare
     sends the same options as Run."""
-    from inpaintkit.weights import DEFAULT_MODEL, list_installed
+    from inpaintkit.weights import default_model, list_installed
+
+    DEFAULT_MODEL = {"deepfill": default_model("deepfill")}
 
     if "natural128" not in list_installed("deepfill"):
         pytest.skip("the bundled deepfill natural128 model is not installed")

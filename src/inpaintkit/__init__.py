@@ -15,11 +15,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from inpaintkit.errors import InpaintError
+from inpaintkit import plugins
+from inpaintkit.errors import ImageTooLargeError, InpaintError, InpaintWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from inpaintkit.api import Inpainted, inpaint, load_image
     from inpaintkit.registry import MethodResult, get_method, list_methods
+
+plugins.install()  # the registry finds the built-in methods, models and recipes on first lookup
 
 __version__ = "0.1.0"
 
@@ -34,7 +37,9 @@ _LAZY = {
 }
 
 __all__ = [
+    "ImageTooLargeError",
     "InpaintError",
+    "InpaintWarning",
     "Inpainted",
     "MethodResult",
     "__version__",

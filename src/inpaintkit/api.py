@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from inpaintkit import io
+from inpaintkit import headers, io, limits
 from inpaintkit.blend import paste_back
 from inpaintkit.convert import from_tensor, mask_to_tensor, to_tensor
 from inpaintkit.errors import InpaintError
@@ -65,15 +65,24 @@ class Inpainted:
         return io.write_image(path, self.pixels, like=self.source, overwrite=overwrite, **kwargs)
 
 
-def load_image(image: ImageLike) -> io.LoadedImage:
+def load_image(
+    image: ImageLike, *, max_image_pixels: int | None = None, kind: str | None = None
+) -> io.LoadedImage:
     """Read ``image`` (path, bytes, array or LoadedImage) into a :class:`io.LoadedImage`.
 
-    Arrays may be (H, W) grey or (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
+    Arrays may be (H, W) grey or (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16. A file's
+    size is read from its header and checked against the pixel limit and the memory estimate
+    of a method of ``kind`` BEFORE it is decoded (:mod:`inpaintkit.limits`).
+
+    Raises:
+        InpaintError: unreadable input; ImageTooLargeError (a subclass) over the limits.
     """
     if isinstance(image, io.LoadedImage):
         return image
     if isinstance(image, str | Path | bytes):
-        return io.read_image(image)
+        check_header(image, max_image_pixels=max_image_pixels, kind=kind, what="the image")
+        with limits.memory_guard("decoding the image"):
+            return io.read_image(image)
     if isinstance(image, np.ndarray):
         return _from_array(image)
     try:  # PIL images without importing PIL at module import
@@ -105,6 +114,37 @@ def _from_array(a: np.ndarray) -> io.LoadedImage:
         icc_profile=None,
         path=None,
     )
+
+
+def check_header(
+    source: str | Path | bytes,
+    *,
+    max_image_pixels: int | None = None,
+    kind: str | None = None,
+    what: str = "the image",
+) -> None:
+    """Refuse a file whose header declares more pixels than the limits allow (no decoding),
+    a file too large for any image within the limit, and anything but a regular file."""
+    name = f"{what} '{source}'" if isinstance(source, str | Path) else what
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise InpaintError(f"{name} is not a regular file; give an image file")
+        if path.is_file():
+            limits.check_file_bytes(path.stat().st_size, max_pixels=max_image_pixels, name=name)
+    size = headers.image_size(source)
+    if size is not None:
+        limits.check_image_size(*size, max_pixels=max_image_pixels, kind=kind, name=name)
+
+
+def _check_not_same_file(image: Any, mask: Any) -> None:
+    """A file is never its own mask."""
+    if isinstance(image, io.LoadedImage):
+        image = image.path
+    if isinstance(image, str | Path) and isinstance(mask, str | Path):
+        a, b = Path(image).expanduser(), Path(mask).expanduser()
+        if a.exists() and b.exists() and a.resolve() == b.resolve():
+            raise InpaintError(f"the mask '{mask}' is the image itself; give the mask file")
 
 
 def check_options(info: MethodInfo, options: dict[str, Any]) -> None:
@@ -180,6 +220,7 @@ def inpaint(
     resize_mask: bool = False,
     dilate: int = 0,
     feather: int = 0,
+    max_image_pixels: int | None = None,
     **options: Any,
 ) -> Inpainted:
     """Fill the holes of ``image`` marked by ``mask`` with ``method``.
@@ -194,6 +235,9 @@ def inpaint(
         resize_mask: resize a mask of another size to the image (nearest) instead of failing.
         dilate: grow the hole by this many pixels first.
         feather: soft edge of this many pixels inside the hole; known pixels stay untouched.
+        max_image_pixels: refuse larger images (read from the file's header before decoding);
+            None: ``$INPAINTKIT_MAX_PIXELS`` or 100 MP (see :mod:`inpaintkit.limits`). (Not
+            ``max_pixels``: that name is deepfill's own option.)
         **options: the method's own keyword options (``inpaintkit methods`` lists them).
 
     Returns:
@@ -201,7 +245,8 @@ def inpaint(
 
     Raises:
         InpaintError: unreadable input, size mismatch, full mask, unknown method or option,
-            image too large for the method, model missing.
+            image too large for the method or the limits (ImageTooLargeError), model missing,
+            memory exhausted.
 
     >>> import numpy as np
     >>> img = np.full((16, 16, 3), 200, np.uint8); hole = np.zeros((16, 16), bool)
@@ -212,9 +257,14 @@ def inpaint(
     """
     info = get_method(method)
     check_options(info, options)
-    src = load_image(image)
+    _check_not_same_file(image, mask)
+    src = load_image(image, max_image_pixels=max_image_pixels, kind=info.kind)
     w, h = src.size
-    hole = io.read_mask(mask, size=(w, h), resize=resize_mask, dilate=dilate)
+    limits.check_image_size(w, h, max_pixels=max_image_pixels, kind=info.kind)
+    if isinstance(mask, str | Path | bytes):
+        check_header(mask, max_image_pixels=max_image_pixels, what="the mask")
+    with limits.memory_guard("reading the mask"):
+        hole = io.read_mask(mask, size=(w, h), resize=resize_mask, dilate=dilate)
     if not hole.any():
         return Inpainted(
             pixels=src.pixels.copy(),
@@ -229,9 +279,10 @@ def inpaint(
         )
     check_size(info, w, h)
     start = time.perf_counter()
-    fill, result = run_method(info, src.pixels, hole, device=device, **options)
-    seconds = time.perf_counter() - start
-    pixels = paste_back(src.pixels, fill, hole, feather=feather)
+    with limits.memory_guard(f"inpainting with {info.name}"):
+        fill, result = run_method(info, src.pixels, hole, device=device, **options)
+        seconds = time.perf_counter() - start
+        pixels = paste_back(src.pixels, fill, hole, feather=feather)
     return Inpainted(
         pixels=pixels,
         mask=hole,
@@ -260,6 +311,7 @@ def inpaint_batch(
     method: str,
     *,
     device: str = "cpu",
+    max_image_pixels: int | None = None,
     **options: Any,
 ) -> list[Inpainted]:
     """:func:`inpaint` for N images of one size in ONE call of the method.
@@ -293,10 +345,12 @@ def inpaint_batch(
             what = "empty" if not hole.any() else "the whole image"
             raise InpaintError(f"mask {i} is {what}: inpaint_batch needs a hole with known pixels")
     check_size(info, w, h)
+    limits.check_image_size(w, h, max_pixels=max_image_pixels, kind=info.kind)
     x = torch.cat([to_tensor(s.pixels) for s in srcs])  # (N, 3, H, W)
     m = torch.cat([mask_to_tensor(hole) for hole in holes])  # (N, 1, H, W)
     start = time.perf_counter()
-    result = _call(info, x, m, device, options)
+    with limits.memory_guard(f"inpainting with {info.name}"):
+        result = _call(info, x, m, device, options)
     seconds = (time.perf_counter() - start) / len(srcs)
     out = []
     for i, (src, hole) in enumerate(zip(srcs, holes, strict=True)):

@@ -36,8 +36,9 @@ def jsonable(value: Any) -> Any:
 
 def describe(info: Any) -> dict[str, Any]:
     """One registered method (:class:`~inpaintkit.registry.MethodInfo`) as a catalogue entry."""
-    from inpaintkit.weights import DEFAULT_MODEL, METHOD_ARCH
+    from inpaintkit.registry import find_family
 
+    family = find_family(info.name)
     return {
         "name": info.name,
         "kind": info.kind,
@@ -45,8 +46,8 @@ def describe(info: Any) -> dict[str, Any]:
         "needs": info.needs,
         "paper": info.paper,
         "max_pixels": info.max_pixels,
-        "uses_models": info.name in METHOD_ARCH,
-        "default_model": DEFAULT_MODEL.get(info.name),
+        "uses_models": family is not None,
+        "default_model": family.default_domain if family is not None else None,
         "options": [
             {
                 "name": o.name,

@@ -19,9 +19,7 @@ but the alpha varies (e.g. black strokes on a transparent layer), the alpha alon
 
 from __future__ import annotations
 
-import os
 import struct
-import uuid
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -30,9 +28,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inpaintkit import atomic, quiet
 from inpaintkit.codecs import encode_png16, orient_array, reset_exif_orientation
 from inpaintkit.convert import from_tensor, mask_to_tensor, tensor_to_mask, to_tensor
-from inpaintkit.errors import InpaintError
+from inpaintkit.decode16 import decode_cv2, is_16bit_colour, source_is_grey
+from inpaintkit.errors import ImageTooLargeError, InpaintError
 from inpaintkit.file_encoding import SourceEncoding, read_encoding, save_options
 
 __all__ = [
@@ -67,7 +67,6 @@ _DECODE_ERRORS = (
     SyntaxError,
     EOFError,
     struct.error,
-    Image.DecompressionBombError,
 )
 _ORIENTATION = 0x0112
 
@@ -172,14 +171,18 @@ def read_image(source: str | Path | bytes) -> LoadedImage:
             than the five above, an image without pixels.
     """
     data, path, name = _source_bytes(source)
-    try:
-        im = Image.open(BytesIO(data), formats=_READ_FORMATS)
-        im.load()
-        orientation = _orientation(im)
-        if _is_16bit_colour(im, data):
-            colour, alpha = _decode_cv2(data, name)
-        else:
-            colour, alpha = _pil_to_arrays(im, name)
+    try:  # decoder chatter (libpng, libtiff, Pillow warnings) -> one line of ours at most
+        with quiet.decoder_output_captured(f"'{name}'"):
+            im = Image.open(BytesIO(data), formats=_READ_FORMATS)
+            im.load()
+            orientation = _orientation(im)
+            if is_16bit_colour(im, data):
+                colour, alpha = decode_cv2(data, name)
+            else:
+                colour, alpha = _pil_to_arrays(im, name)
+            grey = colour.ndim == 2 or source_is_grey(im, data)
+    except Image.DecompressionBombError as e:
+        raise ImageTooLargeError(f"cannot read '{name}': {e}") from None
     except Image.UnidentifiedImageError:
         raise InpaintError(
             f"cannot read '{name}' as an image: not a PNG, JPEG, WebP, TIFF or BMP file"
@@ -189,7 +192,6 @@ def read_image(source: str | Path | bytes) -> LoadedImage:
         raise InpaintError(f"cannot read '{name}' as an image: {reason}") from None
     if colour.shape[0] == 0 or colour.shape[1] == 0:
         raise InpaintError(f"cannot read '{name}' as an image: it has no pixels")
-    grey = colour.ndim == 2 or _source_is_grey(im, data)
     if colour.ndim == 2:
         colour = np.repeat(colour[:, :, None], 3, axis=2)
     colour = orient_array(colour, orientation)
@@ -219,6 +221,8 @@ def _source_bytes(source: str | Path | bytes) -> tuple[bytes, Path | None, str]:
             raise InpaintError(f"'{name}' is a directory, not an image file; give a file path")
         if not path.exists():
             raise InpaintError(f"no such file: '{name}'; check the path")
+        if not path.is_file():  # a FIFO or a device would block or never end
+            raise InpaintError(f"'{name}' is not a regular file; give an image file")
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -226,39 +230,6 @@ def _source_bytes(source: str | Path | bytes) -> tuple[bytes, Path | None, str]:
     if not data:
         raise InpaintError(f"cannot read '{name}' as an image: the file is empty")
     return data, path, name
-
-
-def _is_16bit_colour(im: Image.Image, data: bytes) -> bool:
-    """True for 16-bit PNG/TIFF files with more than one channel (PIL would cut them to 8)."""
-    if im.format == "PNG":
-        return data[24] == 16 and data[25] in (2, 4, 6)  # IHDR: bit depth, colour type
-    if im.format == "TIFF":
-        bits = im.tag_v2.get(258, (8,))
-        bits = bits if isinstance(bits, tuple) else (bits,)
-        return max(bits) > 8 and int(im.tag_v2.get(277, 1)) > 1
-    return False
-
-
-def _source_is_grey(im: Image.Image, data: bytes) -> bool:
-    """True when the source has one colour channel (with or without alpha)."""
-    if im.format == "PNG" and data[24] == 16:
-        return data[25] in (0, 4)
-    if im.format == "TIFF" and _is_16bit_colour(im, data):
-        return int(im.tag_v2.get(262, 2)) in (0, 1)  # PhotometricInterpretation: min-is-black
-    return im.mode in _GREY_MODES
-
-
-def _decode_cv2(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Decode a 16-bit colour PNG/TIFF -> (H, W) or (H, W, 3) colour and optional alpha."""
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no auto-rotation
-    if arr is None:
-        raise InpaintError(f"cannot read '{name}' as an image: OpenCV cannot decode it")
-    if arr.ndim == 2:
-        return arr, None
-    if arr.shape[2] == 2:  # grey + alpha
-        return arr[:, :, 0].copy(), arr[:, :, 1].copy()
-    colour = np.ascontiguousarray(arr[:, :, 2::-1])  # BGR -> RGB
-    return colour, (arr[:, :, 3].copy() if arr.shape[2] == 4 else None)
 
 
 def _pil_to_arrays(im: Image.Image, name: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -396,9 +367,11 @@ def dilate_mask(mask: np.ndarray, radius: int) -> np.ndarray:
         raise InpaintError(f"dilate radius must be >= 0, got {radius}")
     if radius == 0:
         return mask.astype(bool, copy=True)
-    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    disk = (x * x + y * y <= radius * radius).astype(np.uint8)
-    return cv2.dilate(mask.astype(np.uint8), disk) > 0
+    # O(pixels) for any radius: exact Euclidean distance to the nearest hole (0 = hole).
+    dist = cv2.distanceTransform(
+        (~mask.astype(bool)).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE
+    )
+    return np.rint(dist.astype(np.float64) ** 2) <= radius * radius
 
 
 # ----------------------------------------------------------------------------- writing
@@ -435,6 +408,7 @@ def write_image(
     """
     _check_pixels(pixels)
     target, fmt = _resolve_target(Path(path), like.format if like else None, format)
+    target = atomic.resolve_output(target)  # `sub/../in.png` is `in.png`: check that one
     _check_target(target, like.path if like else None, overwrite)
     if quality is not None and not 1 <= quality <= 100:
         raise InpaintError(f"quality must be 1..100, got {quality}")
@@ -462,6 +436,7 @@ def copy_source(path: str | Path, like: LoadedImage, *, overwrite: bool = False)
     target, fmt = _resolve_target(Path(path), like.format, None)
     if fmt != _FORMAT_ALIASES.get(like.format, like.format):
         return None
+    target = atomic.resolve_output(target)
     _check_target(target, like.path, overwrite)
     _atomic_write(target, Path(like.path).read_bytes())
     return target
@@ -478,6 +453,7 @@ def write_mask(path: str | Path, mask: np.ndarray, *, overwrite: bool = False) -
     """
     hole = _mask_from_array(np.asarray(mask))
     target, fmt = _resolve_target(Path(path), "PNG", None)
+    target = atomic.resolve_output(target)
     _check_target(target, None, overwrite)
     grey = np.where(hole, 255, 0).astype(np.uint8)
     _atomic_write(target, _encode(grey, None, fmt, options={"quality": 100}, exif=None, icc=None))
@@ -598,20 +574,5 @@ def _encode(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it onto ``path``."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InpaintError(f"cannot create folder '{path.parent}': {e.strerror or e}") from None
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InpaintError(f"cannot write '{path}': {e.strerror or e}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write ``data`` beside ``path``, fsync it, rename it onto ``path`` (see atomic.py)."""
+    atomic.write_bytes(path, data)

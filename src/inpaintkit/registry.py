@@ -1,8 +1,15 @@
 """One registry for inpainting methods and trainable models.
 
 Methods are what users run (``telea``, ``deepfill``, ...); models are network architectures
-that the training loop builds by name (``dcgan``, ``wgan_resnet``, ...). Unknown names fail with
-an :class:`~inpaintkit.errors.InpaintError` that lists the known ones.
+that the training loop builds by name (``dcgan``, ``wgan_resnet``, ...); a model family
+(:class:`ModelFamily`) is declared once in its ``models/<family>.py`` and ties an architecture
+to its config, its named networks, its model files and its method. Unknown names fail with an
+:class:`~inpaintkit.errors.InpaintError` that lists the known ones.
+
+This module imports none of its plug-ins (it sits below them): the modules that register
+methods, models and recipes are imported by the loaders given to :func:`add_plugin_loader`
+(:mod:`inpaintkit.plugins`, installed when the ``inpaintkit`` package is imported), run once on
+the first lookup.
 
 Every method has one signature::
 
@@ -20,11 +27,12 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from inpaintkit.errors import InpaintError
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: importing the registry stays light
+    import torch
 
 
 @dataclass
@@ -125,6 +133,62 @@ def docstring_args(doc: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class ModelFamily:
+    """One model family, declared once in its ``models/<family>.py``.
+
+    Attributes:
+        name: the family's one name: its method, the prefix of its model files
+            (``<name>_<domain>.safetensors``), the name the CLI and the docs use.
+        arch: the architecture name that model cards record (``card["model"]``) and
+            :func:`get_model` knows.
+        config_cls: the architecture's config dataclass (a card's ``architecture`` fills it).
+        networks: named network constructors ``name -> fn(config) -> nn.Module``, in the order
+            they are built (that order draws the initial weights from the global RNG).
+        exported: the networks a model file holds (its tensor prefixes ``<name>.``).
+        method: the inpainting method that uses the model files.
+        default_domain: the model a method uses when several are installed and the caller
+            names none, or None.
+        aliases: older or per-layer names that still resolve to this family (architecture,
+            recipe, registry names).
+        recipes: the training recipes that make its networks (``inpaintkit train <recipe>``).
+        install_hint: how to get a model, when the generic hint (train a recipe, then
+            ``inpaintkit weights install``) does not fit; ``{dir}`` is the user model directory.
+        recipe_parts: for a recipe whose export names a network otherwise than the family
+            (card model -> {file prefix: network}), e.g. ``song-i2f``: ``{"G": "G1"}``.
+        card_extras: keys of a card's ``architecture`` that are not config fields (e.g. Song's
+            ``vgg``, the feature extractor G2 was trained with).
+    """
+
+    name: str
+    arch: str
+    config_cls: type
+    networks: dict[str, Callable[[Any], Any]]
+    exported: tuple[str, ...]
+    method: str
+    default_domain: str | None = None
+    aliases: tuple[str, ...] = ()
+    recipes: tuple[str, ...] = ()
+    install_hint: str = ""
+    recipe_parts: dict[str, dict[str, str]] = field(default_factory=dict)
+    card_extras: tuple[str, ...] = ()
+
+    def build(self, cfg: Any = None, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The named networks for ``cfg`` (None: the config's defaults), all or ``only`` some.
+
+        >>> fam = get_family("dcgan")
+        >>> sorted(fam.build(fam.config_cls(image_size=32, ngf=4, ndf=4, z_dim=8)))
+        ['D', 'G']
+        """
+        cfg = self.config_cls() if cfg is None else cfg
+        return {n: fn(cfg) for n, fn in self.networks.items() if only is None or n in only}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name this family answers to: its name, its architecture, its aliases."""
+        return tuple(dict.fromkeys((self.name, self.arch, *self.aliases)))
+
+
+@dataclass(frozen=True)
 class MethodInfo:
     """A registered inpainting method and what it needs.
 
@@ -136,8 +200,15 @@ class MethodInfo:
         needs: one line on what it needs to run (a trained model, a data folder, ...).
         paper: citation, or an empty string.
         max_pixels: largest H*W it accepts in one call, or None for no limit.
+        attention_picture: ``fn(extras) -> (H, W, 3) uint8 or None``: a picture of the first
+            image's attention from a result's extras, for methods that return one (deepfill).
+        total_steps: ``fn(options) -> int or None``: the steps a call with ``options`` will
+            report through its ``callback`` (latent search: from ``iterations`` or the preset).
         models: names of the model files (under ``weights/``) it can use; empty when it needs
-            none. ``default_model`` is used when the caller names none.
+            none. ``default_model`` is used when the caller names none (by default the
+            ``default_domain`` of its model ``family``). ``models`` is given to
+            :func:`register_method` as a tuple or as a function that lists them, called each
+            time ``models`` is read (so installed files are looked up when asked, not at import).
     """
 
     name: str
@@ -147,8 +218,23 @@ class MethodInfo:
     needs: str = "nothing"
     paper: str = ""
     max_pixels: int | None = None
-    models: tuple[str, ...] = ()
-    default_model: str | None = None
+    models_fn: Callable[[], tuple[str, ...]] | tuple[str, ...] = ()
+    fixed_default: str | None = None
+    family: str | None = None
+    attention_picture: Callable[[dict[str, Any]], Any] | None = None
+    total_steps: Callable[[dict[str, Any]], int | None] | None = None
+
+    @property
+    def default_model(self) -> str | None:
+        """The model used when the caller names none: its family's ``default_domain``."""
+        if self.fixed_default is None and self.family is not None:
+            return get_family(self.family).default_domain
+        return self.fixed_default
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The model names it can use now (looked up on each read)."""
+        return tuple(self.models_fn() if callable(self.models_fn) else self.models_fn)
 
     @property
     def options(self) -> list[OptionInfo]:
@@ -177,6 +263,9 @@ class MethodInfo:
 
 _METHODS: dict[str, MethodInfo] = {}
 _MODELS: dict[str, Callable[..., Any]] = {}
+_FAMILIES: dict[str, ModelFamily] = {}
+_LOADERS: dict[str, list[Callable[[], None]]] = {}
+_LOADED: set[int] = set()
 
 
 def register_method(
@@ -187,8 +276,11 @@ def register_method(
     needs: str = "nothing",
     paper: str = "",
     max_pixels: int | None = None,
-    models: tuple[str, ...] = (),
+    models: Callable[[], tuple[str, ...]] | tuple[str, ...] = (),
     default_model: str | None = None,
+    family: str | None = None,
+    attention_picture: Callable[[dict[str, Any]], Any] | None = None,
+    total_steps: Callable[[dict[str, Any]], int | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register ``fn`` as inpainting method ``name`` (see module docstring)."""
 
@@ -203,8 +295,11 @@ def register_method(
             needs=needs,
             paper=paper,
             max_pixels=max_pixels,
-            models=models,
-            default_model=default_model,
+            models_fn=models,
+            fixed_default=default_model,
+            family=family,
+            attention_picture=attention_picture,
+            total_steps=total_steps,
         )
         return fn
 
@@ -223,15 +318,70 @@ def register_model(name: str) -> Callable[[Callable[..., Any]], Callable[..., An
     return deco
 
 
-def _load_builtin() -> None:
-    """Import the modules whose decorators fill the registries (idempotent)."""
-    import inpaintkit.methods
-    import inpaintkit.models  # noqa: F401
+def register_family(family: ModelFamily) -> ModelFamily:
+    """Register ``family`` under its name and every alias; returns it.
+
+    Raises:
+        ValueError: a name already taken by another family.
+    """
+    for name in family.names:
+        if name in _FAMILIES and _FAMILIES[name] != family:
+            raise ValueError(f"model family name {name!r} registered twice")
+    for name in family.names:
+        _FAMILIES[name] = family
+    return family
+
+
+def add_plugin_loader(loader: Callable[[], None], kind: str = "methods") -> None:
+    """Have ``loader`` (it imports modules that register things) run before lookups of ``kind``.
+
+    ``kind``: ``"methods"`` (methods, models and families) or ``"recipes"`` (training recipes).
+    """
+    if loader not in _LOADERS.setdefault(kind, []):
+        _LOADERS[kind].append(loader)
+
+
+def load_plugins(kind: str = "methods") -> None:
+    """Run the plug-in loaders of ``kind`` once each (a loader that fails runs again next time)."""
+    for loader in list(_LOADERS.get(kind, [])):
+        if id(loader) not in _LOADED:
+            _LOADED.add(id(loader))
+            try:
+                loader()
+            except BaseException:
+                _LOADED.discard(id(loader))
+                raise
+
+
+def get_family(name: str) -> ModelFamily:
+    """The model family called ``name`` (its name or an alias: ``dcgan``, ``song-i2f``, ...).
+
+    Raises:
+        InpaintError: an unknown name; the message lists the known families.
+    """
+    load_plugins()
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        known = ", ".join(sorted(_FAMILIES)) or "(none)"
+        raise InpaintError(f"no model files are defined for {name!r}; known: {known}") from None
+
+
+def find_family(name: str) -> ModelFamily | None:
+    """:func:`get_family`, or None for a name no family answers to."""
+    load_plugins()
+    return _FAMILIES.get(name)
+
+
+def list_families() -> list[ModelFamily]:
+    """Every registered model family once, by name."""
+    load_plugins()
+    return sorted({f.name: f for f in _FAMILIES.values()}.values(), key=lambda f: f.name)
 
 
 def get_method(name: str) -> MethodInfo:
     """The registered method ``name``; an unknown name raises InpaintError listing known ones."""
-    _load_builtin()
+    load_plugins()
     try:
         return _METHODS[name]
     except KeyError:
@@ -241,7 +391,7 @@ def get_method(name: str) -> MethodInfo:
 
 def list_methods() -> list[MethodInfo]:
     """All public registered methods (names not starting with ``_``), by kind then name."""
-    _load_builtin()
+    load_plugins()
     order = {"classical": 0, "retrieval": 1, "latent-search": 2, "feed-forward": 3}
     public = [m for m in _METHODS.values() if not m.name.startswith("_")]
     return sorted(public, key=lambda m: (order.get(m.kind, 9), m.name))
@@ -249,7 +399,7 @@ def list_methods() -> list[MethodInfo]:
 
 def get_model(name: str) -> Callable[..., Any]:
     """The registered model builder ``name``; unknown names raise InpaintError."""
-    _load_builtin()
+    load_plugins()
     try:
         return _MODELS[name]
     except KeyError:
@@ -259,5 +409,5 @@ def get_model(name: str) -> Callable[..., Any]:
 
 def list_models() -> list[str]:
     """Names of all registered models."""
-    _load_builtin()
+    load_plugins()
     return sorted(_MODELS)

@@ -84,11 +84,13 @@ def stylize_pixels(
         InpaintError: no model, a model without G2, sizes too small.
     """
     from inpaintkit.convert import from_tensor, to_tensor
+    from inpaintkit.methods.checks import check_patch
     from inpaintkit.weights.song import cached_song_vgg, load_song_model, resolve_song_model
 
     style_size = size if style_size is None else style_size
     if min(size, style_size) < 16:
         raise InpaintError(f"--size and --style-size must be >= 16, got {size}, {style_size}")
+    check_patch("stylize", patch, stride, side=min(size, style_size) // 4)
     net = load_song_model(resolve_song_model(model), device)
     if not net.g2:
         raise InpaintError(f"{net.path} holds no Feature2Image (G2): stylize needs a song2018 G2")

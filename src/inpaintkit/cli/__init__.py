@@ -13,8 +13,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from inpaintkit.errors import InpaintError
-
 EPILOG = """\
 examples:
   inpaintkit run photo.jpg --mask mask.png -m telea -o out.jpg --compare
@@ -35,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     from inpaintkit import __version__
+    from inpaintkit.cli.guard import OneLineParser
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # usage errors: one line, exit 2
         prog="inpaintkit",
         description="Deep generative image inpainting: fill holes in images.",
         epilog=EPILOG,
@@ -56,10 +55,12 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("inpaintkit.cli.masks", "add_masks_parser"),
     ("inpaintkit.cli.eval", "add_eval_parser"),
     ("inpaintkit.cli.bench", "add_bench_parser"),
+    ("inpaintkit.cli.report", "add_report_parser"),
     ("inpaintkit.cli.data", "add_data_parser"),
     ("inpaintkit.cli.train", "add_train_parser"),
     ("inpaintkit.cli.serve", "add_serve_parser"),
     ("inpaintkit.cli.stylize", "add_stylize_parser"),
+    ("inpaintkit.cli.weights", "add_weights_parser"),
 ]
 
 
@@ -70,14 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    try:
-        return int(args.func(args) or 0)
-    except InpaintError as e:
-        print(f"inpaintkit: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("inpaintkit: interrupted", file=sys.stderr)
-        return 130
+    from inpaintkit.cli.guard import run_handler
+
+    return run_handler(args)  # one line per error or warning, never a traceback
 
 
 if __name__ == "__main__":  # pragma: no cover

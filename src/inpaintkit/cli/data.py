@@ -8,8 +8,8 @@ from pathlib import Path
 DATA_EPILOG = """\
 examples:
   inpaintkit data show --data celeba:celeba/align_178x218/train --size 64 -o celeba.png
-  inpaintkit data show --data cars:../shared/datasets/cars/train --size 64 -o cars.png
-  inpaintkit data show --data ../shared/datasets/dtd/train --size 256 -n 16 -o dtd.png
+  inpaintkit data show --data cars:DIR/cars/train --size 64 -o cars.png
+  inpaintkit data show --data DIR/dtd/train --size 256 -n 16 -o dtd.png
   inpaintkit data show --data housenumbers --size 64 -o house_numbers.png
 
 --data takes a folder (layout detected), a scheme such as celeba:DIR, svhn:DIR, cars:DIR,

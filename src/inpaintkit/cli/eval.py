@@ -1,6 +1,6 @@
-"""``inpaintkit eval``: measure methods on a folder of images (the engine is eval/harness.py).
+"""``inpaintkit eval``: its argument parser, the parsing of its lists and options, its handler.
 
-Only argparse and text parsing live here; the harness (torch, metrics) is imported when the
+Only argparse and text parsing live here; the engine (torch, metrics) is imported when the
 command runs, so ``inpaintkit --help`` stays fast.
 """
 
@@ -17,7 +17,7 @@ CROP_CHOICES = ("center", "celeba", "resize")
 
 EVAL_EPILOG = """\
 examples:
-  inpaintkit eval --data ../shared/datasets/imagenet/val --methods telea,ns,patchmatch \\
+  inpaintkit eval --data DIR/imagenet/val --methods telea,ns,patchmatch \\
       --masks center,random80 --size 256 --limit 50 --out runs/eval-imagenet
   inpaintkit eval --data faces/ --crop celeba --size 64 --methods yeh2017,telea \\
       --masks center,pattern --opt yeh2017.model=celeba64 --opt yeh2017.iterations=300
@@ -178,7 +178,7 @@ def parse_mask_options(masks: list[str], pairs: list[str]) -> dict[str, dict[str
 
 def eval_command(args: argparse.Namespace) -> int:
     """Handler of ``inpaintkit eval``."""
-    from inpaintkit.eval.harness import EvalConfig, evaluate
+    from inpaintkit.eval.engine import EvalConfig, evaluate
 
     methods, aliases = parse_method_list(args.methods)
     masks = [k.strip() for k in args.masks.split(",") if k.strip()]
@@ -204,6 +204,9 @@ def eval_command(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     res = evaluate(cfg)
+    if not res["files"]:  # a torchrun rank other than 0: rank 0 wrote the merged files
+        print(f"eval: this rank computed {len(res['rows'])} rows; rank 0 wrote {cfg.out}")
+        return 0
     print((Path(cfg.out) / "summary.md").read_text())
     print("wrote: " + ", ".join(str(f) for f in res["files"]))
     return 0

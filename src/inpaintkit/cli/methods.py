@@ -24,10 +24,11 @@ def add_methods_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def installed_models(name: str) -> list[str]:
-    """Model names installed for method ``name`` (empty for methods that need none)."""
-    from inpaintkit.weights import installed_for
+    """Model names installed for method ``name`` (its family's files; a method's family has
+    its name), found without importing any method."""
+    from inpaintkit.weights import list_model_files
 
-    return list(installed_for(name))
+    return list_model_files(name)
 
 
 def method_rows() -> list[dict]:
@@ -36,12 +37,12 @@ def method_rows() -> list[dict]:
     Read from the method catalogue (:mod:`inpaintkit.catalog`), so no method is imported.
     """
     from inpaintkit.catalog import method_entries
-    from inpaintkit.weights import default_model
+    from inpaintkit.weights import pick_default
 
     rows = []
     for m in method_entries():
         needs_model = m["uses_models"] or m["kind"] in ("latent-search", "feed-forward")
-        models = installed_models(m["name"]) if needs_model else []
+        models = installed_models(m["name"]) if m["uses_models"] else []
         rows.append(
             {
                 "name": m["name"],
@@ -52,7 +53,7 @@ def method_rows() -> list[dict]:
                 "needs_model": needs_model,
                 "installed": (", ".join(models) or "no model installed") if needs_model else "yes",
                 "models": models,
-                "default_model": default_model(m["name"]) if needs_model else None,
+                "default_model": pick_default(m["default_model"], models),
                 "max_pixels": m["max_pixels"],
                 "options": m["options"],
             }

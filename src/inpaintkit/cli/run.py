@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.shard import shard_jobs
 
 RUN_EPILOG = """\
 masks (exactly one of):
   --mask FILE        one mask for every input image
-  --mask DIR         per image: DIR/<stem>.<ext>, DIR/<stem>_mask.<ext> or DIR/<stem>.mask.<ext>
+  --mask DIR         per image: DIR/<stem>_mask.<ext>, DIR/<stem>.mask.<ext>, DIR/<stem>-mask.<ext>
+                     or (another folder than the images') DIR/<stem>.<ext>; an image is never
+                     its own mask, and two candidates for one image are an error
   --mask-kind KIND   a generated mask (see `inpaintkit masks --list`), seeded by --seed
 
 examples:
@@ -27,7 +30,9 @@ examples:
 The output keeps the input's format, alpha, EXIF, ICC profile, XMP, JPEG comment and DPI, and a
 JPEG's or WebP's quality and chroma subsampling; known pixels are copied bit for bit, and an
 empty mask copies the file byte for byte. Existing files are never overwritten without
---overwrite.
+--overwrite (the output path is resolved first: `sub/../in.png` is `in.png`). Images over
+--max-pixels (default 100 MP, or $INPAINTKIT_MAX_PIXELS) are refused from their header, before
+decoding.
 """
 
 _MASK_MARKERS = ("_mask", ".mask", "-mask")
@@ -68,11 +73,19 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         help="also write <output>_attention.png: deepfill's colour-coded attention map",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--resume", action="store_true", help="skip images whose output exists")
     p.add_argument(
         "--quality",
         type=int,
         default=None,
         help="JPEG/WebP quality 1..100 (default: the input's own; 95 for other inputs)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=float,
+        default=None,
+        metavar="MP",
+        help="refuse images larger than MP megapixels (default: $INPAINTKIT_MAX_PIXELS or 100)",
     )
     p.set_defaults(func=run_command)
 
@@ -91,18 +104,42 @@ def _is_mask_name(path: Path) -> bool:
     return any(path.stem.endswith(m) for m in _MASK_MARKERS)
 
 
-def _find_mask(mask_dir: Path, stem: str) -> Path | None:
+def _find_mask(mask_dir: Path, image: Path) -> Path | None:
+    """The mask of ``image`` in ``mask_dir``; None when there is none.
+
+    Marked names (``<stem>_mask.*``, ``<stem>.mask.*``, ``<stem>-mask.*``) come first; a plain
+    ``<stem>.*`` counts only when the masks have their own folder (beside the images it is
+    another image). The image itself never counts.
+
+    Raises:
+        InpaintError: more than one candidate of the winning kind.
+    """
     from inpaintkit.io import is_image_file
 
-    for name in (stem, *(stem + m for m in _MASK_MARKERS)):
-        for cand in sorted(mask_dir.glob(f"{name}.*")):
-            if is_image_file(cand):
-                return cand
+    stem = image.stem
+    own = image.resolve()
+    same_folder = mask_dir.resolve() == image.parent.resolve()
+    kinds = [[stem + m for m in _MASK_MARKERS]] + ([] if same_folder else [[stem]])
+    for names in kinds:
+        found = sorted(
+            c
+            for c in mask_dir.iterdir()
+            if c.stem in names and is_image_file(c) and c.resolve() != own
+        )
+        if len(found) > 1:
+            listed = ", ".join(c.name for c in found)
+            raise InpaintError(
+                f"more than one mask for {image.name} in {str(mask_dir)!r} ({listed}); "
+                "keep one, or give --mask FILE"
+            )
+        if found:
+            return found[0]
     return None
 
 
 def plan_jobs(args: argparse.Namespace) -> list[Job]:
     """Expand the input (file or folder) into jobs with masks and outputs."""
+    from inpaintkit.atomic import resolve_output
     from inpaintkit.io import list_images
 
     src: Path = args.input
@@ -111,14 +148,14 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
     tag = args.method
     if src.is_file():
         out = args.output or src.with_name(f"{src.stem}_{tag}{src.suffix}")
-        if out.is_dir():
+        if resolve_output(out).is_dir():
             out = out / f"{src.stem}_{tag}{src.suffix}"
         return [Job(src, _mask_for(args, src), out)]
     files = [p for p in list_images(src) if not _is_mask_name(p)]
     if not files:
         raise InpaintError(f"no images found in folder {str(src)!r}")
     out_dir = args.output or src.with_name(f"{src.name}_{tag}")
-    if out_dir.exists() and not out_dir.is_dir():
+    if resolve_output(out_dir).exists() and not resolve_output(out_dir).is_dir():
         raise InpaintError(f"output {str(out_dir)!r} is a file; give a folder for a folder input")
     return [_folder_job(args, p, out_dir / p.relative_to(src)) for p in files]
 
@@ -138,15 +175,18 @@ def _mask_for(args: argparse.Namespace, image: Path) -> Path | None:
     if args.mask is None:
         return None
     if args.mask.is_dir():
-        found = _find_mask(args.mask, image.stem)
+        found = _find_mask(args.mask, image)
         if found is None:
             raise InpaintError(
                 f"no mask for {image.name} in {str(args.mask)!r} "
-                f"(looked for {image.stem}.*, {image.stem}_mask.*, {image.stem}.mask.*)"
+                f"(looked for {image.stem}_mask.*, {image.stem}.mask.*, {image.stem}-mask.* "
+                f"and, in a folder of masks, {image.stem}.*)"
             )
         return found
     if not args.mask.exists():
         raise InpaintError(f"mask {str(args.mask)!r} does not exist")
+    if args.mask.resolve() == image.resolve():
+        raise InpaintError(f"the mask {str(args.mask)!r} is the input image itself")
     return args.mask
 
 
@@ -174,7 +214,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     info = get_method(args.method)
     options = parse_options(info, args.opt)
-    jobs = plan_jobs(args)
+    jobs = shard_jobs(plan_jobs(args), resume=args.resume, done=lambda j: j.output.exists())
     if args.mask_kind is not None:
         from inpaintkit.masks import MASK_KINDS
 
@@ -201,17 +241,21 @@ def run_command(args: argparse.Namespace) -> int:
 def _run_one(job, args, method, options, inpaint, load_image, write_image) -> None:
     if job.problem:
         raise InpaintError(job.problem)
-    image = load_image(job.image)
+    from inpaintkit.atomic import resolve_output
+    from inpaintkit.registry import get_method
+
+    max_px = None if args.max_pixels is None else args.max_pixels * 1e6
+    kind = get_method(method).kind
+    image = load_image(job.image, max_image_pixels=max_px, kind=kind)
     if job.mask is not None:
         mask_src = job.mask
     else:
         from inpaintkit.masks import make_mask
 
         mask_src = make_mask(args.mask_kind, image.size, seed=args.seed)
-    if job.output.exists() and not args.overwrite:
+    if resolve_output(job.output).exists() and not args.overwrite:  # `sub/../x` is `x`
         raise InpaintError(f"{str(job.output)!r} exists; pass --overwrite to replace it")
     from inpaintkit.cli.ticker import ticking
-    from inpaintkit.registry import get_method
 
     own_bar = any(o.name == "progress" for o in get_method(method).options)
     with ticking(f"{method} on {job.image.name}", enabled=not own_bar):
@@ -223,6 +267,7 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
             resize_mask=args.resize_mask,
             dilate=args.dilate,
             feather=args.feather,
+            max_image_pixels=max_px,
             **options,
         )
     for note in res.notes:
@@ -243,9 +288,10 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
 
 def _save_attention(res, out: Path, method: str, overwrite: bool, write_image) -> str:
     """Write ``<out>_attention.png`` from the result's attention extra; the message part."""
-    from inpaintkit.methods.deepfill import attention_picture
+    from inpaintkit.registry import get_method
 
-    picture = attention_picture(res.extras)
+    hook = get_method(method).attention_picture
+    picture = hook(res.extras) if hook is not None else None
     if picture is None:
         print(f"inpaintkit: {method} gives no attention map (deepfill does)", file=sys.stderr)
         return ""

@@ -21,7 +21,10 @@ examples:
 
 The API is listed at /openapi.json and described in docs/web.md. The server binds to
 127.0.0.1 (this machine only) unless --host says otherwise; it has no login, so do not
-expose it to a network you do not trust.
+expose it to a network you do not trust. It answers only requests addressed to this machine
+(Host: localhost, 127.0.0.1, [::1] or --host) and refuses POSTs from other web pages (Origin);
+allow more with --allow-host / --allow-origin or $INPAINTKIT_ALLOW_HOSTS /
+$INPAINTKIT_ALLOW_ORIGINS (comma separated). See docs/security.md.
 """
 
 
@@ -58,6 +61,20 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME=DIR",
         help="a folder of images the `nearest` method may use, by NAME (repeatable)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept requests with this Host name (repeatable; * = any)",
+    )
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also accept POSTs from pages of this origin, e.g. https://tools.lan (repeatable)",
     )
     p.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
     p.set_defaults(func=serve_command)
@@ -104,6 +121,7 @@ def serve_command(args: argparse.Namespace) -> int:
         import uvicorn
 
         from inpaintkit.web.app import create_app
+        from inpaintkit.web.security import HOSTS_ENV, ORIGINS_ENV, from_env
     except ImportError as e:
         raise InpaintError(
             f"the web app needs {e.name}: pip install fastapi uvicorn python-multipart"
@@ -116,6 +134,9 @@ def serve_command(args: argparse.Namespace) -> int:
         max_results=args.max_results,
         device=args.device,
         data_dirs=data_dirs,
+        bind_host=args.host,
+        allowed_hosts=[*args.allow_host, *from_env(HOSTS_ENV)],
+        allowed_origins=[*args.allow_origin, *from_env(ORIGINS_ENV)],
     )
     print(f"inpaintkit web app: http://{args.host}:{args.port}/  (Ctrl+C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

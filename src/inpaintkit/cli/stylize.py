@@ -53,10 +53,12 @@ def stylize_command(args: argparse.Namespace) -> int:
     """Handler of ``inpaintkit stylize``: read, transfer, write (never over an existing file
     unless ``--overwrite``)."""
     from inpaintkit import io
+    from inpaintkit.api import load_image  # the pixel limit, checked from the header
+    from inpaintkit.atomic import resolve_output
     from inpaintkit.style_transfer import stylize_pixels
 
-    content, style = io.read_image(args.content), io.read_image(args.style)
-    if args.output.exists() and not args.overwrite:  # fail before the work, not after
+    content, style = load_image(args.content), load_image(args.style)
+    if resolve_output(args.output).exists() and not args.overwrite:  # fail before the work
         raise InpaintError(f"{args.output} already exists; pass --overwrite to replace it")
     pixels = stylize_pixels(
         content.pixels, style.pixels, model=args.model, size=args.size,

@@ -178,3 +178,9 @@ def open_dataset(
         for p in parts:
             p.pixels(0)
     return parts[0] if len(parts) == 1 else SeededConcat(parts)
+
+
+def is_dataset_spec(data: str | Path) -> bool:
+    """True for a ``--data`` spec with a scheme (``celeba:/x``, ``housenumbers``), not a folder."""
+    text = str(data)
+    return not Path(text).is_dir() and text.split(":", 1)[0].split("+")[0] in SCHEMES

@@ -130,6 +130,7 @@ def rows_to_markdown(rows: list[dict]) -> str:
 BENCHMARK_MODULES = (
     "inpaintkit.eval.bench_models",
     "inpaintkit.eval.bench_deepfill",
+    "inpaintkit.eval.bench_song",
     "inpaintkit.eval.bench_cli",
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from inpaintkit.errors import InpaintError
 from inpaintkit.eval.bench import _test_image, benchmark, timed
 
 PAPER_CPU_SECONDS_512 = 1.5  # Yu et al. 2018, Xeon E5-2697 v3, 512x512
@@ -98,3 +99,70 @@ def bench_patch_swap_rows(
          "goal_s": 0.1 if s == 64 else ""}
         for s in sizes
     ]  # fmt: skip
+
+
+#: (crop, cnum, batch, bf16, channels-last): the settings of docs/training.md's speed table
+TRAIN_SETTINGS = ((256, 32, 4, False, False), (256, 32, 4, True, False),
+                  (128, 32, 8, False, False), (128, 32, 8, True, False),
+                  (128, 32, 8, True, True))  # fmt: skip
+
+
+@benchmark("deepfill-train")
+def bench_deepfill_train(
+    *,
+    crops: tuple[int, ...] = (),
+    cnum: int = 32,
+    batch: int = 0,
+    modes: tuple[str, ...] = ("fp32", "bf16", "bf16-cl"),
+    repeat: int = 2,
+) -> list[dict]:
+    """Seconds of one DeepFill generator and one critic update (the training speed table).
+
+    Default: the five settings of docs/training.md; ``crops`` (with ``cnum``, ``batch``) runs
+    those crops instead in each of ``modes`` (fp32, bf16, bf16-cl: bf16 + channels-last). Each
+    setting: one warm-up call of each step, then the best of ``repeat`` timed calls.
+    """
+    import time
+
+    from inpaintkit.models.deepfill import DeepFillConfig
+    from inpaintkit.train.deepfill import (
+        DeepFillRecipe,
+        DeepFillTrainConfig,
+        critic_step,
+        generator_step,
+    )
+    from inpaintkit.train.recipes import Ctx
+
+    settings = TRAIN_SETTINGS
+    if crops:
+        b = batch or 4
+        known = {"fp32": (False, False), "bf16": (True, False), "bf16-cl": (True, True)}
+        if set(modes) - set(known):
+            raise InpaintError(f"modes: choose from {', '.join(known)}, got {modes}")
+        settings = tuple((c, cnum, b, *known[m]) for c in crops for m in modes)
+    rows = []
+    for size, width, b, bf16, cl in settings:
+        cfg = DeepFillTrainConfig(model=DeepFillConfig(cnum=width), image_size=size, batch_size=b)
+        models = DeepFillRecipe().build(cfg, torch.device("cpu"))
+        fmt = torch.channels_last if cl else torch.contiguous_format
+        for net in models.nets.values():
+            net.to(memory_format=fmt)
+        ctx = Ctx(nets=models.nets, cfg=cfg, device=torch.device("cpu"),
+                  generator=torch.Generator().manual_seed(0), batch_size=b)  # fmt: skip
+        x = (torch.rand(b, 3, size, size) * 2 - 1).contiguous(memory_format=fmt)
+
+        def run(step, opt: str, ctx=ctx, x=x, models=models, bf16=bf16) -> float:
+            t = time.perf_counter()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                out = step(ctx, x)
+            models.optimizers[opt].zero_grad()
+            out["loss"].backward()
+            models.optimizers[opt].step()
+            return time.perf_counter() - t
+
+        run(generator_step, "G"), run(critic_step, "D")
+        g = min(run(generator_step, "G") for _ in range(max(1, repeat)))
+        d = min(run(critic_step, "D") for _ in range(max(1, repeat)))
+        rows.append({"crop": size, "cnum": width, "batch": b, "bf16": bf16,
+                     "channels_last": cl, "generator_s": g, "critic_s": d})  # fmt: skip
+    return rows

@@ -91,7 +91,7 @@ def bench_latent(
         One row per setting: seconds per step, the extrapolated seconds of ``total`` steps and
         the speed-up over fp32 (fp32 seconds / this setting's seconds).
     """
-    from inpaintkit.models.dcgan import build_dcgan
+    from inpaintkit.models.dcgan import YEH2017
 
     cfg = config or DCGANConfig()
     images, mask = _centre_batch(n, cfg.image_size, seed)
@@ -100,7 +100,8 @@ def bench_latent(
     for name in settings:
         precision, channels_last = LATENT_SETTINGS[name]
         torch.manual_seed(seed)
-        G, D = build_dcgan(cfg)
+        nets = YEH2017.build(cfg)
+        G, D = nets["G"], nets["D"]
         x = images
         if channels_last:
             G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)

@@ -44,11 +44,10 @@ def prepare(pixels: np.ndarray, size: int, crop: str = "center") -> np.ndarray:
 
 
 def is_dataset_spec(data: str | Path) -> bool:
-    """True for a ``--data`` spec with a scheme (``celeba:/x``, ``housenumbers``), not a folder."""
-    from inpaintkit.data.sources import SCHEMES
+    """:func:`inpaintkit.data.sources.is_dataset_spec` (imported when called)."""
+    from inpaintkit.data.sources import is_dataset_spec as is_spec
 
-    text = str(data)
-    return not Path(text).is_dir() and text.split(":", 1)[0].split("+")[0] in SCHEMES
+    return is_spec(data)
 
 
 def load_spec_images(

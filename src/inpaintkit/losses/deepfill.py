@@ -1,4 +1,4 @@
-"""DeepFill v1 reconstruction losses and the generator objective (METHODS.md section 3).
+"""DeepFill v1 reconstruction losses and the generator objective (Yu et al. 2018).
 
 Pure functions: they return scalars and never call ``backward()``. The adversarial parts reuse
 :mod:`inpaintkit.losses.adversarial` (``wgan_g_loss`` here; the critic side is
@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import wgan_g_loss
+from inpaintkit.losses.masked import masked_mean
 
 MODES = ("distance", "bbox")
 _EPS = 1e-8
@@ -39,13 +39,13 @@ _EPS = 1e-8
 
 def _check_mask(mask: torch.Tensor) -> None:
     if mask.dim() != 4 or mask.shape[1] != 1:
-        raise InpaintError(f"mask must be (B, 1, H, W), got {tuple(mask.shape)}")
+        raise ValueError(f"mask must be (B, 1, H, W), got {tuple(mask.shape)}")
 
 
 def _distance_exponent(hole: np.ndarray) -> np.ndarray:
     """(H, W) bool hole -> Euclidean distance of each pixel to the nearest known pixel."""
     if hole.all():
-        raise InpaintError(
+        raise ValueError(
             "spatial discount needs at least one known pixel per sample; the mask covers all"
         )
     return ndimage.distance_transform_edt(hole)
@@ -86,9 +86,9 @@ def spatial_discount(
     """
     _check_mask(mask)
     if mode not in MODES:
-        raise InpaintError(f"spatial discount mode must be one of {MODES}, got {mode!r}")
+        raise ValueError(f"spatial discount mode must be one of {MODES}, got {mode!r}")
     if not 0 < gamma <= 1:
-        raise InpaintError(f"spatial discount gamma must be in (0, 1], got {gamma}")
+        raise ValueError(f"spatial discount gamma must be in (0, 1], got {gamma}")
     exponent = _distance_exponent if mode == "distance" else _bbox_exponent
     holes = (mask.detach() > 0.5).cpu().numpy()[:, 0]  # (B, H, W)
     l = np.stack([exponent(h) for h in holes])[:, None]  # (B, 1, H, W)
@@ -99,10 +99,10 @@ def spatial_discount(
 def _check_pair(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
     _check_mask(mask)
     if pred.shape != target.shape:
-        raise InpaintError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ")
+        raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ")
     B, _, H, W = pred.shape
     if (mask.shape[0], *mask.shape[2:]) != (B, H, W):
-        raise InpaintError(f"mask {tuple(mask.shape)} does not fit images {tuple(pred.shape)}")
+        raise ValueError(f"mask {tuple(mask.shape)} does not fit images {tuple(pred.shape)}")
 
 
 def discounted_l1(
@@ -121,8 +121,7 @@ def discounted_l1(
         Scalar (0 when no sample has a hole).
     """
     _check_pair(pred, target, mask)
-    err = (pred - target).abs() * (weight * mask)
-    return err.sum() / (pred.shape[1] * mask.sum()).clamp_min(_EPS)
+    return masked_mean((pred - target).abs(), weight * mask, normaliser=mask, eps=_EPS)
 
 
 def ae_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -138,8 +137,7 @@ def ae_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tor
         Scalar (0 when nothing is known).
     """
     _check_pair(pred, target, mask)
-    known = 1 - mask
-    return ((pred - target).abs() * known).sum() / (pred.shape[1] * known.sum()).clamp_min(_EPS)
+    return masked_mean((pred - target).abs(), 1 - mask, eps=_EPS)
 
 
 @dataclass

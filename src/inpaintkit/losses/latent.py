@@ -22,8 +22,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from inpaintkit.errors import InpaintError
-
 __all__ = [
     "context_loss",
     "gradient_loss",
@@ -36,12 +34,12 @@ __all__ = [
 
 def _check_mask(mask: torch.Tensor, name: str = "mask") -> None:
     if mask.dim() != 4 or mask.shape[1] != 1:
-        raise InpaintError(f"{name} must be (B, 1, H, W), got {tuple(mask.shape)}")
+        raise ValueError(f"{name} must be (B, 1, H, W), got {tuple(mask.shape)}")
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
     if a.dim() != 4 or a.shape != b.shape:
-        raise InpaintError(
+        raise ValueError(
             f"images must be (B, C, H, W) of equal shape, got {tuple(a.shape)} and {tuple(b.shape)}"
         )
 
@@ -80,14 +78,14 @@ def importance_weights(
     """
     _check_mask(mask)
     if window < 1 or window % 2 == 0:
-        raise InpaintError(f"the importance window must be an odd size >= 1, got {window}")
+        raise ValueError(f"the importance window must be an odd size >= 1, got {window}")
     p = window // 2
     if padding == "zeros":
         padded = F.pad(mask, (p, p, p, p))
     elif padding == "symmetric":
         padded = _symmetric_pad(mask, p)
     else:
-        raise InpaintError(f"padding must be 'zeros' or 'symmetric', got {padding!r}")
+        raise ValueError(f"padding must be 'zeros' or 'symmetric', got {padding!r}")
     holes_around = F.avg_pool2d(padded, window, stride=1)  # (B, 1, H, W) = count / window^2
     return holes_around * (1.0 - mask)
 
@@ -113,7 +111,7 @@ def context_loss(
         return diff.abs().sum(dim=(1, 2, 3))
     if norm == "l2":
         return diff.square().sum(dim=(1, 2, 3))
-    raise InpaintError(f"context norm must be 'l1' or 'l2', got {norm!r}")
+    raise ValueError(f"context norm must be 'l1' or 'l2', got {norm!r}")
 
 
 def _axis_gradient(x: torch.Tensor, known: torch.Tensor, dim: int) -> torch.Tensor:
@@ -153,7 +151,7 @@ def image_gradients(
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     """
     if x.dim() != 4:
-        raise InpaintError(f"image must be (B, C, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"image must be (B, C, H, W), got {tuple(x.shape)}")
     if known is None:
         known = torch.ones_like(x[:, :1])
     _check_mask(known, "known")
@@ -211,7 +209,7 @@ def prior_loss_gan(
         return lam * F.logsigmoid(-d_logits)
     if mode == "nonsaturating":
         return -lam * F.logsigmoid(d_logits)
-    raise InpaintError(f"GAN prior mode must be 'paper' or 'nonsaturating', got {mode!r}")
+    raise ValueError(f"GAN prior mode must be 'paper' or 'nonsaturating', got {mode!r}")
 
 
 def prior_loss_wgan(critic_out: torch.Tensor, *, eta: float = 0.5) -> torch.Tensor:

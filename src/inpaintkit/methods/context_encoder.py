@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from inpaintkit.errors import InpaintError
 from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_network, resolve_model
+from inpaintkit.weights import list_installed, load_network, resolve_model
 
 
 def _resize(t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -60,8 +60,8 @@ def fit_to_model(
     "natural128_center, the default; natural128_medium, natural128_thick)",
     paper="Pathak, Kraehenbuehl, Donahue, Darrell, Efros: Context Encoders: Feature Learning by "
     "Inpainting, CVPR 2016",
-    models=tuple(list_installed("context_encoder")),
-    default_model=DEFAULT_MODEL["context_encoder"],
+    models=lambda: tuple(list_installed("context_encoder")),
+    family="context_encoder",
 )
 def context_encoder(
     image: torch.Tensor,

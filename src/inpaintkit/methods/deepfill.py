@@ -26,7 +26,7 @@ from inpaintkit.methods.progress import Callback, Progress
 from inpaintkit.methods.windows import DEPTH_RATIO, MULTIPLE, Window, plan_windows
 from inpaintkit.nn.contextual_attention import flow_to_color
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import DEFAULT_MODEL, list_installed, load_network, resolve_model
+from inpaintkit.weights import list_installed, load_network, resolve_model
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -222,8 +222,9 @@ def _put(t: torch.Tensor, region: tuple, value: torch.Tensor) -> torch.Tensor:
     "celeba128 for faces)",
     paper="Yu, Lin, Yang, Shen, Lu, Huang: Generative Image Inpainting with Contextual "
     "Attention, CVPR 2018",
-    models=tuple(list_installed("deepfill")),
-    default_model=DEFAULT_MODEL["deepfill"],
+    models=lambda: tuple(list_installed("deepfill")),
+    family="deepfill",
+    attention_picture=lambda extras: attention_picture(extras),
 )
 def deepfill(
     image: torch.Tensor,

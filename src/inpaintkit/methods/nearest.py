@@ -26,7 +26,7 @@ from torch import Tensor
 
 from inpaintkit import io
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.classical import check_known_pixels
+from inpaintkit.methods.checks import check_known_pixels
 from inpaintkit.registry import MethodResult, register_method
 
 METRICS = ("l2", "l1")
@@ -91,7 +91,7 @@ def _load_library(key: FileKey, height: int, width: int) -> tuple[tuple[str, ...
 
 
 def _is_spec(data: str | Path) -> bool:
-    from inpaintkit.eval.images import is_dataset_spec
+    from inpaintkit.data.sources import is_dataset_spec
 
     return is_dataset_spec(data)
 

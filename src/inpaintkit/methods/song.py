@@ -1,4 +1,4 @@
-"""``song2018``: Song et al. 2018 (METHODS.md section 4), G1 -> VGG -> patch-swap -> G2 -> blend.
+"""``song2018``: Song et al. ECCV 2018, G1 -> VGG -> patch-swap -> G2 -> blend.
 
 Per image, the holes are bounded by a square ``context`` (2) times their larger extent, at least
 the smallest scale (or the image's larger side); the square is cropped around the holes, shifted
@@ -38,14 +38,15 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.methods.latent_search import compose
+from inpaintkit.methods.checks import check_patch
 from inpaintkit.methods.progress import Callback, Progress
 from inpaintkit.models.song import FeatureToImage
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.nn.vgg import VGG16Features
 from inpaintkit.registry import MethodResult, register_method
-from inpaintkit.weights import DEFAULT_MODEL, list_installed
+from inpaintkit.weights import list_installed
 from inpaintkit.weights.song import (
     SongModel,
     cached_song_vgg,
@@ -240,8 +241,8 @@ def fill_square(
     "(bundled: natural128, the default; natural256, with a G2 at 256 too, sharper)",
     paper="Song, Yang, Lin, Liu, Huang, Li, Kuo: Contextual-based Image Inpainting: Infer, "
     "Match, and Translate, ECCV 2018 (arXiv 1711.08590)",
-    models=tuple(list_installed("song2018")),
-    default_model=DEFAULT_MODEL["song2018"],
+    models=lambda: tuple(list_installed("song2018")),
+    family="song2018",
 )
 def song2018(
     image: torch.Tensor,
@@ -292,6 +293,7 @@ def song2018(
     _check_scales(scales)
     if refine_iters < 0 or context < 1:
         raise InpaintError("song2018 needs refine_iters >= 0 and context >= 1")
+    check_patch("song2018", patch, stride, side=(scales or (first,))[0] // 4)
     vgg = cached_song_vgg(net.vgg, str(device))
     dev = torch.device(device)
     x, m = image.to(dev, torch.float32), (mask.to(dev) >= 0.5).float()

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.methods.big_images import fill_in_windows
-from inpaintkit.methods.classical import check_known_pixels
+from inpaintkit.methods.checks import check_known_pixels
 from inpaintkit.methods.progress import Callback, Progress
 from inpaintkit.registry import MethodResult, register_method
 

@@ -31,7 +31,8 @@ norm have no bias, and weights are initialised N(0, 0.02), BN scales N(1, 0.02).
 
 Example:
     >>> cfg = ContextEncoderConfig(image_size=16, nef=4, ngf=4, ndf=4, bottleneck=8)
-    >>> G, D = build_context_encoder(cfg)
+    >>> nets = CONTEXT_ENCODER.build(cfg)
+    >>> G, D = nets["G"], nets["D"]
     >>> x, m = torch.zeros(2, 3, 16, 16), torch.zeros(2, 1, 16, 16)
     >>> tuple(G(x, m).shape), tuple(D(x).shape)
     ((2, 3, 16, 16), (2,))
@@ -48,9 +49,8 @@ import torch
 from torch import nn
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.masks import MASK_KINDS
 from inpaintkit.models.dcgan import init_weights
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 
 @dataclass
@@ -94,6 +94,8 @@ class ContextEncoderConfig:
                 raise InpaintError(
                     f"context_encoder {name} must be >= 1, got {getattr(self, name)}"
                 )
+        from inpaintkit.masks import MASK_KINDS  # the mask generators: only to check the name
+
         if self.mask_kind not in MASK_KINDS:
             known = ", ".join(MASK_KINDS)
             raise InpaintError(
@@ -224,10 +226,27 @@ class ContextDiscriminator(nn.Module):
         return self.head(h).flatten()  # (B,)
 
 
+#: the ``context_encoder`` family: the encoder-decoder (``G``, the only network in the model
+#: file) and its adversarial discriminator ``D``; trained by the ``context_encoder`` recipe.
+CONTEXT_ENCODER = register_family(
+    ModelFamily(
+        name="context_encoder",
+        arch="context_encoder",
+        config_cls=ContextEncoderConfig,
+        networks={"G": ContextEncoder, "D": ContextDiscriminator},
+        exported=("G",),
+        method="context_encoder",
+        default_domain="natural128_center",
+        aliases=("context-encoder",),
+        recipes=("context_encoder",),
+    )
+)
+
+
 @register_model("context_encoder")
 def build_context_encoder(
     cfg: ContextEncoderConfig | None = None,
 ) -> tuple[ContextEncoder, ContextDiscriminator]:
     """The Context Encoder and its discriminator for ``cfg`` (default: the paper's 128 px)."""
-    cfg = cfg or ContextEncoderConfig()
-    return ContextEncoder(cfg), ContextDiscriminator(cfg)
+    nets = CONTEXT_ENCODER.build(cfg or ContextEncoderConfig())
+    return nets["G"], nets["D"]

@@ -1,6 +1,6 @@
-"""DCGAN as used by Yeh et al. 2017 for semantic inpainting (METHODS.md section 1).
+"""DCGAN as used by Yeh et al. 2017 for semantic inpainting (CVPR 2017).
 
-The layout follows the reference DCGAN of the known Yeh reproduction that METHODS.md describes,
+The layout follows the reference DCGAN of the known Yeh et al. reproductions,
 with 5x5 kernels and stride 2 throughout (at ``image_size=64``, ``ngf=ndf=64``)::
 
     G: z (B, 100) ~ U[-1, 1]
@@ -22,7 +22,8 @@ shift makes it redundant); the last G layer, the first D layer and D's head have
 are initialised N(0, 0.02), BN scales N(1, 0.02), as in Radford et al.
 
 Example:
-    >>> G, D = build_dcgan(DCGANConfig(image_size=32, ngf=8, ndf=8, z_dim=16))
+    >>> nets = YEH2017.build(DCGANConfig(image_size=32, ngf=8, ndf=8, z_dim=16))
+    >>> G, D = nets["G"], nets["D"]
     >>> x = G(sample_z(2, 16, generator=torch.Generator().manual_seed(0)))
     >>> tuple(x.shape), tuple(D(x).shape)
     ((2, 3, 32, 32), (2,))
@@ -37,7 +38,7 @@ import torch
 from torch import nn
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 SIZES = (32, 64)
 
@@ -161,8 +162,25 @@ def sample_z(
     return torch.rand(n, z_dim, generator=generator, device=device) * 2 - 1
 
 
+#: the ``yeh2017`` family: a DCGAN whose G and D both go into the model file (latent search
+#: needs D's prior loss); trained by the ``dcgan`` recipe.
+YEH2017 = register_family(
+    ModelFamily(
+        name="yeh2017",
+        arch="dcgan",
+        config_cls=DCGANConfig,
+        networks={"G": Generator, "D": Discriminator},
+        exported=("G", "D"),
+        method="yeh2017",
+        default_domain="celeba64",
+        aliases=("dcgan",),
+        recipes=("dcgan",),
+    )
+)
+
+
 @register_model("dcgan")
 def build_dcgan(cfg: DCGANConfig | None = None) -> tuple[Generator, Discriminator]:
     """The DCGAN generator and discriminator for ``cfg`` (default: Yeh et al.'s 64x64 model)."""
-    cfg = cfg or DCGANConfig()
-    return Generator(cfg), Discriminator(cfg)
+    nets = YEH2017.build(cfg or DCGANConfig())
+    return nets["G"], nets["D"]

@@ -1,4 +1,4 @@
-"""DeepFill v1 networks (Yu et al. 2018, METHODS.md section 3): coarse-to-fine generator with
+"""DeepFill v1 networks (Yu et al., CVPR 2018): coarse-to-fine generator with
 contextual attention, and the local and global WGAN-GP critics.
 
 Every generator conv has a bias, zero "same" padding and ELU, no normalisation; "up" is a
@@ -45,7 +45,7 @@ from torch import nn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.nn.contextual_attention import DEFAULT_MAX_BYTES, ContextualAttention
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 MULTIPLE = 8  # input H and W must be multiples of this
 
@@ -271,14 +271,12 @@ class DeepFillGenerator(nn.Module):
 
 def _check_inputs(x: torch.Tensor, mask: torch.Tensor, channels: int) -> None:
     if x.dim() != 4 or x.shape[1] != channels:
-        raise InpaintError(f"deepfill needs images (B, {channels}, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"deepfill needs images (B, {channels}, H, W), got {tuple(x.shape)}")
     B, _, H, W = x.shape
     if tuple(mask.shape) != (B, 1, H, W):
-        raise InpaintError(
-            f"mask must be {(B, 1, H, W)} to fit the images, got {tuple(mask.shape)}"
-        )
+        raise ValueError(f"mask must be {(B, 1, H, W)} to fit the images, got {tuple(mask.shape)}")
     if H % MULTIPLE or W % MULTIPLE:
-        raise InpaintError(
+        raise ValueError(
             f"deepfill needs H and W multiples of {MULTIPLE}, got {H}x{W}; pad the image first"
         )
 
@@ -289,7 +287,7 @@ class _Critic(nn.Module):
     def __init__(self, widths: tuple[int, ...], *, image_channels: int, input_size: int) -> None:
         super().__init__()
         if input_size < 16 or input_size % 16:
-            raise InpaintError(f"critic input_size must be a multiple of 16, got {input_size}")
+            raise ValueError(f"critic input_size must be a multiple of 16, got {input_size}")
         self.input_size = input_size
         layers: list[nn.Module] = []
         for cin, cout in zip((image_channels, *widths[:-1]), widths, strict=True):
@@ -302,9 +300,7 @@ class _Critic(nn.Module):
         """(B, C, S, S) in [-1, 1] -> (B,) unbounded WGAN scores."""
         s = self.input_size
         if x.dim() != 4 or tuple(x.shape[-2:]) != (s, s):
-            raise InpaintError(
-                f"{type(self).__name__} needs (B, C, {s}, {s}), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"{type(self).__name__} needs (B, C, {s}, {s}), got {tuple(x.shape)}")
         h = self.features(x)  # (B, widths[-1], S/16, S/16)
         return self.head(h.flatten(1)).squeeze(1)  # (B,)
 
@@ -334,15 +330,38 @@ def init_weights(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def _local_critic(cfg: DeepFillConfig) -> LocalCritic:
+    return LocalCritic(
+        input_size=cfg.local_size, image_channels=cfg.image_channels, cnum=cfg.critic_cnum
+    )
+
+
+def _global_critic(cfg: DeepFillConfig) -> GlobalCritic:
+    return GlobalCritic(
+        input_size=cfg.global_size, image_channels=cfg.image_channels, cnum=cfg.critic_cnum
+    )
+
+
+#: the ``deepfill`` family: the generator ``G`` (the only network in the model file) and its
+#: ``local`` and ``global`` WGAN-GP critics; trained by the ``deepfill`` recipe.
+DEEPFILL = register_family(
+    ModelFamily(
+        name="deepfill",
+        arch="deepfill",
+        config_cls=DeepFillConfig,
+        networks={"G": DeepFillGenerator, "local": _local_critic, "global": _global_critic},
+        exported=("G",),
+        method="deepfill",
+        default_domain="natural128",  # natural photos, not faces; beats natural256 on l1/PSNR/SSIM
+        recipes=("deepfill",),
+    )
+)
+
+
 @register_model("deepfill")
 def build_deepfill(
     cfg: DeepFillConfig | None = None,
 ) -> tuple[DeepFillGenerator, LocalCritic, GlobalCritic]:
     """The DeepFill v1 generator and its local and global critics for ``cfg``."""
-    cfg = cfg or DeepFillConfig()
-    kw = {"image_channels": cfg.image_channels, "cnum": cfg.critic_cnum}
-    return (
-        DeepFillGenerator(cfg),
-        LocalCritic(input_size=cfg.local_size, **kw),
-        GlobalCritic(input_size=cfg.global_size, **kw),
-    )
+    nets = DEEPFILL.build(cfg or DeepFillConfig())
+    return nets["G"], nets["local"], nets["global"]

@@ -1,4 +1,4 @@
-"""Song et al. 2018 networks (METHODS.md section 4): Image2Feature G1, Feature2Image G2 and
+"""Song et al. 2018 networks (ECCV 2018): Image2Feature G1, Feature2Image G2 and
 their PatchGAN discriminators D1, D2.
 
 G1 (:class:`ImageToFeature`) is pix2pix's U-Net. It is called "image to feature" because its
@@ -65,7 +65,8 @@ weights are N(0, 0.02), BN scales N(1, 0.02), as pix2pix.
 
 Example:
     >>> cfg = SongConfig(ngf=4, ndf=4, image_size=32, feature_channels=8)
-    >>> (G1, D1), (G2, D2) = build_song_i2f(cfg), build_song_f2i(cfg)
+    >>> nets = SONG2018.build(cfg)
+    >>> G1, D1, G2, D2 = (nets[k] for k in ("G1", "D1", "G2", "D2"))
     >>> x, mask = torch.zeros(2, 3, 32, 32), torch.ones(2, 1, 32, 32)
     >>> y = G1(x, mask)
     >>> tuple(y.shape), tuple(D1(g1_input(x, mask), y).shape)
@@ -77,92 +78,18 @@ Example:
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from inpaintkit.errors import InpaintError
 from inpaintkit.models.dcgan import init_weights
-from inpaintkit.registry import register_model
-
-FEATURE_SCALE = 4  # image pixels per relu3_1 cell (two 2x2 pools)
-D_FIELDS = ("ndf", "d1_layers", "d2_layers", "d2_cond_scale")  # SongConfig fields of D1, D2 only
-LEAKY_SLOPE = 0.2
-
-
-@dataclass
-class SongConfig:
-    """Song et al.'s G1, G2, D1, D2 sizes and options; the defaults are the paper's 256 model.
-
-    Attributes:
-        ngf: generator width (G1's first block; G2's last up block).
-        ndf: discriminator width (channels of the first conv of D1 and D2).
-        image_size: side S of the square images, a power of two >= 16: G1 has log2(S) conv
-            blocks, G2 log2(S / 4) + 1 (the paper: 256, and 128 / 512 for multi-scale).
-        feature_channels: channels of G2's input map (relu3_1: 256).
-        image_channels: channels of the images (3, RGB).
-        mask_channel: G1 (and so D1's condition) sees the mask as a 4th channel beside the
-            image with the hole zeroed; False: the zeroed image alone (the paper's centre-hole
-            setting, where the mask is constant).
-        dropout: dropout rate of the first ``dropout_blocks`` decoder blocks of G1 and G2
-            (pix2pix: 0.5; 0 turns it off).
-        dropout_blocks: how many decoder blocks, from the innermost, have dropout (3).
-        d1_layers: PatchGAN depth of D1 (3: 70x70 patches, five conv blocks).
-        d2_layers: PatchGAN depth of D2 on the feature grid (1: 64x64-pixel patches).
-        d2_cond_scale: D2 multiplies its relu3_1 condition by this before joining it to the
-            image (0.05). relu3_1 values reach 100 (std ~3) against the image's [-1, 1]:
-            unscaled, D2 learns far less about the image in the same steps (docs/song.md,
-            "D2's condition").
-    """
-
-    ngf: int = 64
-    ndf: int = 64
-    image_size: int = 256
-    feature_channels: int = 256
-    image_channels: int = 3
-    mask_channel: bool = True
-    dropout: float = 0.5
-    dropout_blocks: int = 3
-    d1_layers: int = 3
-    d2_layers: int = 1
-    d2_cond_scale: float = 0.05
-
-    def __post_init__(self) -> None:
-        s = self.image_size
-        if isinstance(s, bool) or not isinstance(s, int) or s < 16 or s & (s - 1):
-            raise InpaintError(f"song image_size must be a power of two >= 16, got {s}")
-        for name in ("ngf", "ndf", "feature_channels", "image_channels", "d1_layers"):
-            if getattr(self, name) < 1:
-                raise InpaintError(f"song {name} must be >= 1, got {getattr(self, name)}")
-        if self.d2_layers < 1 or self.dropout_blocks < 0:
-            raise InpaintError("song d2_layers must be >= 1 and dropout_blocks >= 0")
-        if not 0 <= self.dropout < 1:
-            raise InpaintError(f"song dropout must be in [0, 1), got {self.dropout}")
-        if not self.d2_cond_scale > 0:
-            raise InpaintError(f"song d2_cond_scale must be > 0, got {self.d2_cond_scale}")
-
-    @property
-    def g1_depth(self) -> int:
-        """Number of stride-2 conv blocks of G1: log2(image_size) (8 at 256)."""
-        return int(math.log2(self.image_size))
-
-    @property
-    def g2_depth(self) -> int:
-        """Number of stride-2 conv blocks of G2: log2(image_size / 4) (6 at 256)."""
-        return int(math.log2(self.image_size // FEATURE_SCALE))
-
-    @property
-    def g1_in_channels(self) -> int:
-        """Channels of G1's input: the image, plus the mask if ``mask_channel``."""
-        return self.image_channels + int(self.mask_channel)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as a plain dict (for model cards)."""
-        return asdict(self)
+from inpaintkit.models.song_config import (  # noqa: F401 (re-exported: the model's names)
+    D_FIELDS,
+    FEATURE_SCALE,
+    LEAKY_SLOPE,
+    SongConfig,
+)
+from inpaintkit.models.song_patchgan import PatchDiscriminator, build_d1, build_d2
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 
 def _down(cin: int, cout: int, *, bn: bool, k: int = 4, stride: int = 2) -> nn.Sequential:
@@ -226,11 +153,11 @@ def g1_input(image: torch.Tensor, mask: torch.Tensor, *, mask_channel: bool = Tr
 
 
 def _check_size(x: torch.Tensor, channels: int, multiple: int, what: str) -> None:
-    """Raise InpaintError unless x is (B, channels, H, W) with H, W multiples of ``multiple``."""
+    """Raise ValueError unless x is (B, channels, H, W) with H, W multiples of ``multiple``."""
     if x.dim() != 4 or x.shape[1] != channels:
-        raise InpaintError(f"{what} must be (B, {channels}, H, W), got {tuple(x.shape)}")
+        raise ValueError(f"{what} must be (B, {channels}, H, W), got {tuple(x.shape)}")
     if x.shape[-2] % multiple or x.shape[-1] % multiple:
-        raise InpaintError(
+        raise ValueError(
             f"{what} of {x.shape[-2]}x{x.shape[-1]} do not fit this model: H and W must be "
             f"multiples of {multiple}; resize or pad first"
         )
@@ -274,9 +201,7 @@ class ImageToFeature(nn.Module):
         """
         _check_size(image, self.cfg.image_channels, self.cfg.image_size, "G1 images")
         if tuple(mask.shape) != (image.shape[0], 1, *image.shape[-2:]):
-            raise InpaintError(
-                f"mask must be (B, 1, H, W) like the images, got {tuple(mask.shape)}"
-            )
+            raise ValueError(f"mask must be (B, 1, H, W) like the images, got {tuple(mask.shape)}")
         return self.net(g1_input(image, mask, mask_channel=self.cfg.mask_channel))
 
 
@@ -315,108 +240,41 @@ class FeatureToImage(nn.Module):
         return self.net(features)
 
 
-class PatchDiscriminator(nn.Module):
-    """pix2pix PatchGAN on (condition, target) pairs: (B, 1, h, w) logits, real > 0.
-
-    ``n_layers + 2`` k4 conv blocks: one stride-2 conv (no BN), ``n_layers - 1`` stride-2 and
-    one stride-1 conv with BN (channels ``ndf * min(2^i, 8)``), leaky ReLU 0.2 after each, and a
-    stride-1 conv to 1 channel (no activation: use BCE with logits). ``n_layers=3`` is the
-    70x70 PatchGAN: 30x30 logits at 256 px.
-
-    Args:
-        cond_channels: channels of the condition (D1: G1's input; D2: the feature map).
-        target_channels: channels of the judged image (3).
-        ndf: width.
-        n_layers: depth (3: 70x70 receptive field; 1: 16x16; 2: 34x34).
-        unshuffle: the target is pixel-unshuffled by this factor to the condition's grid
-            (D2: 4, so (B, 3, 4h, 4w) -> (B, 48, h, w)); 1 for same-size pairs (D1).
-        cond_scale: the condition is multiplied by this before the concatenation (D1: 1;
-            D2: ``SongConfig.d2_cond_scale``, to bring relu3_1 to the image's range).
-    """
-
-    def __init__(
-        self,
-        cond_channels: int,
-        target_channels: int = 3,
-        *,
-        ndf: int = 64,
-        n_layers: int = 3,
-        unshuffle: int = 1,
-        cond_scale: float = 1.0,
-    ) -> None:
-        super().__init__()
-        self.n_layers, self.unshuffle, self.cond_scale = n_layers, unshuffle, cond_scale
-        self.cond_channels, self.target_channels = cond_channels, target_channels
-        widths = [ndf * min(2**i, 8) for i in range(n_layers + 1)]
-        cin = cond_channels + target_channels * unshuffle**2
-        layers = [nn.Conv2d(cin, widths[0], 4, 2, 1), nn.LeakyReLU(LEAKY_SLOPE, inplace=True)]
-        for i in range(1, n_layers + 1):
-            stride = 2 if i < n_layers else 1
-            layers += [nn.Conv2d(widths[i - 1], widths[i], 4, stride, 1, bias=False)]
-            layers += [nn.BatchNorm2d(widths[i]), nn.LeakyReLU(LEAKY_SLOPE, inplace=True)]
-        layers.append(nn.Conv2d(widths[-1], 1, 4, 1, 1))
-        self.net = nn.Sequential(*layers)
-        init_weights(self)
-
-    @property
-    def min_size(self) -> int:
-        """Smallest input side on the condition's grid: 3 * 2^n_layers (one logit)."""
-        return 3 * 2**self.n_layers
-
-    def forward(self, condition: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """(B, cond, h, w), (B, target, h u, w u) -> (B, 1, h', w') logits.
-
-        At the default ``n_layers=3``: h' = h / 8 - 2 (30 at 256).
-        """
-        r = self.unshuffle
-        name = type(self).__name__
-        if condition.dim() != 4 or condition.shape[1] != self.cond_channels:
-            raise InpaintError(
-                f"{name} condition must be (B, {self.cond_channels}, h, w), "
-                f"got {tuple(condition.shape)}"
-            )
-        want = (condition.shape[0], self.target_channels, *(r * d for d in condition.shape[-2:]))
-        if tuple(target.shape) != want:
-            raise InpaintError(f"{name} target must be {want}, got {tuple(target.shape)}")
-        if r > 1:
-            target = F.pixel_unshuffle(target, r)  # (B, 3 r^2, h, w)
-        h = torch.cat([condition * self.cond_scale, target], dim=1)
-        if min(h.shape[-2:]) < self.min_size:
-            raise InpaintError(
-                f"{name} needs inputs of at least {self.min_size} px on its grid, got "
-                f"{h.shape[-2]}x{h.shape[-1]}"
-            )
-        return self.net(h)
-
-
-def build_d1(cfg: SongConfig) -> PatchDiscriminator:
-    """D1 on (G1's input, image) pairs at image resolution."""
-    return PatchDiscriminator(
-        cfg.g1_in_channels, cfg.image_channels, ndf=cfg.ndf, n_layers=cfg.d1_layers
+#: the ``song2018`` family: G1 (Image2Feature) and G2 (Feature2Image) with their PatchGAN
+#: discriminators D1 and D2, trained apart by the ``song-i2f`` and ``song-f2i`` recipes; a model
+#: file holds G1 and one G2 per training size (``G2_<size>``), each with its own config.
+SONG2018 = register_family(
+    ModelFamily(
+        name="song2018",
+        arch="song",
+        config_cls=SongConfig,
+        networks={"G1": ImageToFeature, "D1": build_d1, "G2": FeatureToImage, "D2": build_d2},
+        exported=("G1", "G2"),
+        method="song2018",
+        default_domain="natural128",  # the 128 px model beats natural256 on l1, PSNR and SSIM
+        aliases=("song", "song_i2f", "song_f2i", "song-i2f", "song-f2i"),
+        recipes=("song-i2f", "song-f2i"),
+        install_hint=(
+            "train G1 with `inpaintkit train song-i2f` and G2 with `inpaintkit train song-f2i`, "
+            "join the two exports with `inpaintkit weights combine-song` (or "
+            "inpaintkit.weights.combine_song_models) into {dir}/song2018_<domain>.safetensors "
+            "(+ .json)"
+        ),
+        recipe_parts={"song-i2f": {"G": "G1"}, "song-f2i": {"G": "G2"}},
+        card_extras=("vgg",),
     )
-
-
-def build_d2(cfg: SongConfig) -> PatchDiscriminator:
-    """D2 on (feature map, image) pairs, the image pixel-unshuffled by 4 to the map's grid."""
-    return PatchDiscriminator(
-        cfg.feature_channels,
-        cfg.image_channels,
-        ndf=cfg.ndf,
-        n_layers=cfg.d2_layers,
-        unshuffle=FEATURE_SCALE,
-        cond_scale=cfg.d2_cond_scale,
-    )
+)
 
 
 @register_model("song_i2f")
 def build_song_i2f(cfg: SongConfig | None = None) -> tuple[ImageToFeature, PatchDiscriminator]:
     """Song et al.'s Image2Feature G1 and its PatchGAN D1 for ``cfg`` (default: 256 px)."""
-    cfg = cfg or SongConfig()
-    return ImageToFeature(cfg), build_d1(cfg)
+    nets = SONG2018.build(cfg or SongConfig(), only=("G1", "D1"))
+    return nets["G1"], nets["D1"]
 
 
 @register_model("song_f2i")
 def build_song_f2i(cfg: SongConfig | None = None) -> tuple[FeatureToImage, PatchDiscriminator]:
     """Song et al.'s Feature2Image G2 and its PatchGAN D2 for ``cfg`` (default: 256 px)."""
-    cfg = cfg or SongConfig()
-    return FeatureToImage(cfg), build_d2(cfg)
+    nets = SONG2018.build(cfg or SongConfig(), only=("G2", "D2"))
+    return nets["G2"], nets["D2"]

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.registry import register_model
+from inpaintkit.registry import ModelFamily, register_family, register_model
 
 
 @dataclass
@@ -154,6 +154,23 @@ class Critic(nn.Module):
         return self.fc(h.flatten(1)).squeeze(1)  # (B,)
 
 
+#: the ``vitoria2019`` family: a ResNet WGAN-GP, G and critic D in the model file; trained by
+#: the ``wgan`` recipe.
+VITORIA2019 = register_family(
+    ModelFamily(
+        name="vitoria2019",
+        arch="wgan_resnet",
+        config_cls=WGANResNetConfig,
+        networks={"G": Generator, "D": Critic},
+        exported=("G", "D"),
+        method="vitoria2019",
+        default_domain="celeba64",
+        aliases=("wgan_resnet", "wgan"),
+        recipes=("wgan_resnet",),
+    )
+)
+
+
 @register_model("wgan_resnet")
 def build_wgan_resnet(cfg: WGANResNetConfig | None = None) -> tuple[Generator, Critic]:
     """Build the generator and critic for ``cfg`` (defaults: the paper's 64x64, z 128, d 64).
@@ -162,5 +179,5 @@ def build_wgan_resnet(cfg: WGANResNetConfig | None = None) -> tuple[Generator, C
     >>> tuple(D(G(torch.zeros(2, 8))).shape)
     (2,)
     """
-    cfg = cfg or WGANResNetConfig()
-    return Generator(cfg), Critic(cfg)
+    nets = VITORIA2019.build(cfg or WGANResNetConfig())
+    return nets["G"], nets["D"]

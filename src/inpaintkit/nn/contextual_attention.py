@@ -1,4 +1,4 @@
-"""Contextual attention of DeepFill v1 (Yu et al. 2018; METHODS.md section 3).
+"""Contextual attention of DeepFill v1 (Yu et al., CVPR 2018, section 3.2).
 
 Every foreground location borrows features from background patches that lie entirely in the
 known region, weighted by how well its surrounding patch matches theirs::
@@ -50,14 +50,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaintkit.errors import InpaintError
+from inpaintkit.nn.flow_color import flow_to_color  # noqa: F401 (drawn from the offsets here)
 
 DEFAULT_MAX_BYTES = 256 * 2**20
 NORM_FLOOR = 1e-4
@@ -66,26 +65,26 @@ _LIVE_COPIES = 2
 
 
 def _check(fg: torch.Tensor, bg: torch.Tensor, mask: torch.Tensor, **hp: int) -> None:
-    """Raise InpaintError for inputs or hyperparameters the layer cannot use."""
+    """Raise ValueError (TypeError: a non-float dtype) for inputs the layer cannot use."""
     if fg.dim() != 4 or fg.shape != bg.shape:
-        raise InpaintError(
+        raise ValueError(
             f"contextual attention needs fg and bg of one shape (B, C, H, W), got "
             f"{tuple(fg.shape)} and {tuple(bg.shape)}"
         )
     if not fg.is_floating_point():
-        raise InpaintError(f"contextual attention needs float features, got {fg.dtype}")
+        raise TypeError(f"contextual attention needs float features, got {fg.dtype}")
     if mask.dim() != 4 or mask.shape[:2] != (fg.shape[0], 1):
-        raise InpaintError(
+        raise ValueError(
             f"mask must be (B, 1, H, W) with B = {fg.shape[0]}, got {tuple(mask.shape)}"
         )
     for name in ("ksize", "fuse_k"):
         if hp[name] < 1 or hp[name] % 2 == 0:
-            raise InpaintError(f"contextual attention {name} must be odd and >= 1")
+            raise ValueError(f"contextual attention {name} must be odd and >= 1")
     if hp["stride"] < 1 or hp["rate"] < 1:
-        raise InpaintError("contextual attention stride and rate must be >= 1")
+        raise ValueError("contextual attention stride and rate must be >= 1")
     H, W = fg.shape[-2:]
     if H % hp["rate"] or W % hp["rate"]:
-        raise InpaintError(
+        raise ValueError(
             f"feature size {H}x{W} is not divisible by rate {hp['rate']}; pad the image to a "
             f"multiple of 8 (DeepFill) before calling"
         )
@@ -369,35 +368,3 @@ class ContextualAttention(nn.Module):
             fuse=self.fuse,
             max_bytes=self.max_bytes,
         )
-
-
-def flow_to_color(offsets: torch.Tensor, *, max_norm: float | None = None) -> torch.Tensor:
-    """Colour wheel picture of an offset field (Middlebury-style; our own HSV wheel).
-
-    Hue is the direction of (dx, dy) measured from +x towards +y (image rows grow downwards):
-    right = red, down = yellow-green, left = cyan, up = violet. Saturation is the length divided
-    by ``max_norm`` (clipped to 1); value is 1, so a zero offset is white.
-
-    Args:
-        offsets: (B, 2, h, w) (dy, dx), any real or integer dtype.
-        max_norm: the length drawn fully saturated; None: each sample's longest offset.
-
-    Returns:
-        (B, 3, h, w) uint8 RGB.
-    """
-    if offsets.dim() != 4 or offsets.shape[1] != 2:
-        raise InpaintError(f"offsets must be (B, 2, h, w), got {tuple(offsets.shape)}")
-    dy, dx = offsets.double().unbind(dim=1)  # (B, h, w) each
-    length = torch.hypot(dy, dx)
-    if max_norm is None:
-        top = length.flatten(1).amax(dim=1).clamp_min(1e-12).view(-1, 1, 1)
-    else:
-        top = torch.as_tensor(float(max_norm), dtype=torch.float64).clamp_min(1e-12)
-    sat = (length / top).clamp(max=1.0)
-    hue6 = torch.atan2(dy, dx).remainder(2 * math.pi) * (3 / math.pi)  # in [0, 6)
-    # HSV -> RGB with V = 1: channel n is 1 - S * clamp(min(q, 4 - q), 0, 1), q = (n + H) mod 6
-    rgb = []
-    for n in (5, 3, 1):
-        q = (n + hue6).remainder(6)
-        rgb.append(1 - sat * torch.minimum(q, 4 - q).clamp(0, 1))
-    return torch.round(torch.stack(rgb, dim=1) * 255).to(torch.uint8)

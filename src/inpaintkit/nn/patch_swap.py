@@ -1,4 +1,4 @@
-"""Patch-swap of Song et al. 2018 (METHODS.md section 4) and the style swap it reuses.
+"""Patch-swap of Song et al. 2018 (arXiv:1711.08590) and the style swap it reuses.
 
 Every p x p neural patch of a feature map that overlaps the hole is replaced by the fully known
 patch of the same map with the highest normalised cross-correlation; where pasted patches
@@ -84,27 +84,27 @@ def hole_at(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def _check(features: torch.Tensor, mask: torch.Tensor, patch: int, stride: int) -> None:
-    """Raise InpaintError for inputs or hyperparameters patch-swap cannot use."""
+    """Raise ValueError for inputs or hyperparameters patch-swap cannot use."""
     if features.dim() != 4 or not features.is_floating_point():
-        raise InpaintError(
+        raise ValueError(
             f"patch-swap needs float features (B, C, H, W), got {features.dtype} "
             f"{tuple(features.shape)}"
         )
     if mask.dim() != 4 or tuple(mask.shape[:2]) != (features.shape[0], 1):
-        raise InpaintError(
+        raise ValueError(
             f"mask must be (B, 1, H, W) with B = {features.shape[0]}, got {tuple(mask.shape)}"
         )
     _check_patch(features, patch, stride)
 
 
 def _check_patch(x: torch.Tensor, patch: int, stride: int) -> None:
-    """Raise InpaintError unless ``patch`` is odd, ``stride`` >= 1 and x holds one window."""
+    """Raise ValueError unless ``patch`` is odd, ``stride`` >= 1 and x holds one window."""
     if patch < 1 or patch % 2 == 0:
-        raise InpaintError(f"patch-swap patch size must be odd and >= 1, got {patch}")
+        raise ValueError(f"patch-swap patch size must be odd and >= 1, got {patch}")
     if stride < 1:
-        raise InpaintError(f"patch-swap stride must be >= 1, got {stride}")
+        raise ValueError(f"patch-swap stride must be >= 1, got {stride}")
     if min(x.shape[-2:]) < patch:
-        raise InpaintError(
+        raise ValueError(
             f"feature map {x.shape[-2]}x{x.shape[-1]} is smaller than one {patch}x{patch} patch"
         )
 
@@ -275,12 +275,13 @@ def patch_swap(
         hole). :func:`~inpaintkit.nn.contextual_attention.flow_to_color` draws them.
 
     Raises:
-        InpaintError: bad shapes or hyperparameters, or a sample with a hole but no fully known
-            patch.
+        ValueError: bad shapes or hyperparameters.
+        InpaintError: a sample with a hole but no fully known patch (the user's hole is too
+            large).
     """
     _check(features, mask, patch, stride)
     if region not in REGIONS:
-        raise InpaintError(f"patch-swap region must be one of {REGIONS}, got {region!r}")
+        raise ValueError(f"patch-swap region must be one of {REGIONS}, got {region!r}")
     holes = hole_at(mask, tuple(features.shape[-2:]))[:, 0]  # (B, H, W) bool
     outs = [
         _swap_one(f, h, p=patch, stride=stride, region=region, max_bytes=max_bytes)
@@ -317,10 +318,10 @@ def style_swap(
     """
     for name, x in (("content", content), ("style", style)):
         if x.dim() != 4 or not x.is_floating_point():
-            raise InpaintError(f"style swap needs float {name} (B, C, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"style swap needs float {name} (B, C, H, W), got {tuple(x.shape)}")
         _check_patch(x, patch, stride)
     if style.shape[1] != content.shape[1] or style.shape[0] not in (1, content.shape[0]):
-        raise InpaintError(
+        raise ValueError(
             f"style features {tuple(style.shape)} do not fit content {tuple(content.shape)}: "
             f"same channels, and batch 1 or the content's"
         )

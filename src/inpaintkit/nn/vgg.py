@@ -94,7 +94,7 @@ class VGG16Features(nn.Module):
         super().__init__()
         _check_layer_names((upto,), RELU_NAMES)
         if normalize not in _NORMALIZE:
-            raise InpaintError(f"unknown VGG normalize {normalize!r}; use 'imagenet' or 'lpips'")
+            raise ValueError(f"unknown VGG normalize {normalize!r}; use 'imagenet' or 'lpips'")
         self.upto = upto
         self.normalize = normalize
         n = RELU_NAMES.index(upto) + 1
@@ -121,7 +121,7 @@ class VGG16Features(nn.Module):
         deepest = max(RELU_NAMES.index(name) for name in layers)
         pools = sum(1 for name, _, _ in _LAYERS[:deepest] if name in _POOL_AFTER)
         if x.dim() != 4 or x.shape[1] != 3:
-            raise InpaintError(f"VGG16 needs images (B, 3, H, W), got shape {tuple(x.shape)}")
+            raise ValueError(f"VGG16 needs images (B, 3, H, W), got shape {tuple(x.shape)}")
         if min(x.shape[-2:]) < 2**pools:
             raise InpaintError(
                 f"images of {x.shape[-2]}x{x.shape[-1]} are too small for {RELU_NAMES[deepest]}; "
@@ -142,12 +142,12 @@ class VGG16Features(nn.Module):
 
 
 def _check_layer_names(names: tuple[str, ...], allowed: tuple[str, ...]) -> None:
-    """Raise InpaintError unless ``names`` is a non-empty tuple of names in ``allowed``."""
+    """Raise ValueError unless ``names`` is a non-empty tuple of names in ``allowed``."""
     if isinstance(names, str) or not names:
-        raise InpaintError(f"give VGG layers as a non-empty tuple of names from {allowed}")
+        raise ValueError(f"give VGG layers as a non-empty tuple of names from {allowed}")
     bad = [n for n in names if n not in allowed]
     if bad:
-        raise InpaintError(f"unknown or unbuilt VGG16 layer(s) {bad}; available: {allowed}")
+        raise ValueError(f"unknown or unbuilt VGG16 layer(s) {bad}; available: {allowed}")
 
 
 def load_vgg16(*, upto: str = "relu5_3", normalize: str = "imagenet") -> VGG16Features:

@@ -9,10 +9,14 @@ One checkpoint is a folder ``<run>/checkpoints/step_000100/``:
   the tensors by key;
 - ``rng.safetensors``: each rank's torch CPU (and CUDA) generator state; numpy's and Python's
   global states as JSON in the file's metadata;
-- ``state.json``: recipe name, resolved config, step, data position, seed, world size.
+- ``state.json``: recipe name, resolved config, step, data position, seed, world size;
+- ``manifest.json``, written last: size and sha256 of every other file
+  (:mod:`inpaintkit.train.manifest`).
 
-The folder is written under a temporary name and renamed when complete, so a run killed while
-saving leaves the previous checkpoint intact and :func:`find_latest` never sees half a one.
+The folder is written under a temporary name, flushed to disk (fsync of every file and the
+folder) and renamed when complete, so a run killed or a machine that loses power while saving
+leaves the previous checkpoint intact and :func:`find_latest` never sees half a one. A resume
+verifies the manifest and falls back, with a warning, to the newest intact checkpoint.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import os
 import random
 import re
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +36,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from inpaintkit.atomic import fsync_dir, publish_dir
 from inpaintkit.errors import InpaintError
+from inpaintkit.train.manifest import verify, write_manifest
 
 FORMAT_VERSION = 1
 _STEP_DIR = re.compile(r"^step_(\d+)$")
@@ -155,9 +163,11 @@ def save_checkpoint(
     save_file(rng_tensors, str(tmp / "rng.safetensors"), metadata=rng_meta)
     full_state = {"format": FORMAT_VERSION, **state, "step": step}
     (tmp / "state.json").write_text(json.dumps(full_state, indent=2), encoding="utf-8")
+    write_manifest(tmp)  # last: its presence says every other file is complete
     if final.exists():
         shutil.rmtree(final)
-    os.replace(tmp, final)
+        fsync_dir(root)
+    publish_dir(tmp, final)  # fsync files and folder, rename, fsync the parent
     return final
 
 
@@ -202,12 +212,33 @@ def load_checkpoint(
         InpaintError: another recipe's checkpoint, or one that does not fit the networks.
     """
     ckpt = Path(ckpt)
+    problem = verify(ckpt)
+    if problem is not None:
+        raise InpaintError(f"checkpoint {str(ckpt)!r} is damaged: {problem}")
     state = read_state(ckpt)
     if state.get("recipe") != recipe:
         raise InpaintError(
             f"checkpoint {str(ckpt)!r} was written by recipe {state.get('recipe')!r}, "
             f"not {recipe!r}; resume it with `inpaintkit train {state.get('recipe')}`"
         )
+    try:
+        return _load(ckpt, state, nets, optimizers, rank)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        reason = " ".join(str(e).split())[:200]
+        raise InpaintError(f"checkpoint {str(ckpt)!r} cannot be loaded: {reason}") from None
+    except Exception as e:  # SafetensorError derives from Exception only
+        if type(e).__name__ != "SafetensorError":
+            raise
+        raise InpaintError(f"checkpoint {str(ckpt)!r} is damaged: {e}") from None
+
+
+def _load(
+    ckpt: Path,
+    state: dict[str, Any],
+    nets: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    rank: int,
+) -> dict[str, Any]:
     weights = load_file(str(ckpt / "models.safetensors"))
     for name, net in nets.items():
         prefix = f"{name}."
@@ -277,21 +308,82 @@ def prune_checkpoints(ckpt_root: str | Path, keep_last: int) -> list[Path]:
     return doomed
 
 
-def resolve_resume(path: str | Path) -> Path:
+def _stderr_warning(message: str) -> None:
+    print(f"inpaintkit: warning: {message}", file=sys.stderr)
+
+
+def resolve_resume(path: str | Path, *, warn: Callable[[str], None] | None = None) -> Path:
     """The checkpoint folder meant by ``path``: a checkpoint, a file in one, or a run folder.
 
+    For a run folder, the newest checkpoint that matches its manifest: damaged newer ones are
+    skipped with a ``warn`` (default: one line on stderr).
+
     Raises:
-        InpaintError: nothing to resume from there.
+        InpaintError: nothing intact to resume from there, or the checkpoint named is damaged.
     """
+    warn = warn or _stderr_warning
     p = Path(path)
     if p.is_file():
         p = p.parent
     if (p / "state.json").is_file():
+        problem = verify(p)
+        if problem is not None:
+            older = _newest_intact(list_checkpoints(p.parent), lambda m: None)
+            hint = f"; the newest intact one is {str(older)!r}" if older else ""
+            raise InpaintError(f"checkpoint {str(p)!r} is damaged: {problem}{hint}")
         return p
-    latest = find_latest(p / "checkpoints") or find_latest(p)
+    found = list_checkpoints(p / "checkpoints") or list_checkpoints(p)
+    latest = _newest_intact(found, warn)
     if latest is None:
+        what = "no checkpoint" if not found else "no intact checkpoint"
         raise InpaintError(
-            f"no checkpoint to resume from in {str(path)!r} (looked for checkpoints/step_*/); "
+            f"{what} to resume from in {str(path)!r} (looked for checkpoints/step_*/); "
             "start a new run without --resume"
         )
     return latest
+
+
+def _newest_intact(found: list[Path], warn: Callable[[str], None]) -> Path | None:
+    """The newest of ``found`` (oldest first) that verifies; ``warn`` about each damaged one."""
+    for ckpt in reversed(found):
+        problem = verify(ckpt)
+        if problem is None:
+            return ckpt
+        warn(f"checkpoint {ckpt.name} is damaged ({problem}); trying the one before it")
+    return None
+
+
+# --- surgery (train.grow) -----------------------------------------------------------------------
+
+
+def read_tensors(ckpt: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The raw tensors of checkpoint ``ckpt``: (networks by ``<net>.<key>``, optimiser tensors
+    by their ``optim.json`` keys), for tools that edit a checkpoint (:mod:`inpaintkit.train.grow`).
+
+    Raises:
+        InpaintError: not a checkpoint folder.
+    """
+    ckpt = Path(ckpt)
+    read_state(ckpt)  # a clear error for a folder that is not a checkpoint
+    return load_file(str(ckpt / "models.safetensors")), load_file(str(ckpt / "optim.safetensors"))
+
+
+def write_edited(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    models: dict[str, torch.Tensor],
+    optim: dict[str, torch.Tensor],
+    state: dict[str, Any],
+) -> Path:
+    """Write checkpoint ``dst``: ``src`` with its network and optimiser tensors and its state
+    replaced (the optimiser layout ``optim.json`` and the RNG states are copied)."""
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True)
+    save_file(models, str(dst / "models.safetensors"))
+    save_file(optim, str(dst / "optim.safetensors"))
+    for name in ("optim.json", "rng.safetensors"):
+        shutil.copy2(src / name, dst / name)
+    (dst / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    write_manifest(dst)  # last, as save_checkpoint does: resume verifies it
+    return dst

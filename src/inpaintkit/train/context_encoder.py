@@ -23,15 +23,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
+from inpaintkit.losses.adversarial import gan_d_loss
+from inpaintkit.losses.context_encoder import generator_objective
+from inpaintkit.losses.masked import masked_l2, overlap_weights  # noqa: F401 (older home)
 from inpaintkit.masks import make_mask
 from inpaintkit.models.context_encoder import (
-    ContextDiscriminator,
-    ContextEncoder,
+    CONTEXT_ENCODER,
     ContextEncoderConfig,
 )
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
@@ -86,43 +87,8 @@ class ContextEncoderTrainConfig:
             raise InpaintError("recipe.overlap and recipe.overlap_weight must be >= 0")
 
 
-def overlap_weights(
-    mask: torch.Tensor, *, overlap: int = 7, overlap_weight: float = 10.0
-) -> torch.Tensor:
-    """Per-pixel weights of the reconstruction loss: the hole and a band of known pixels.
-
-    Args:
-        mask: (B, 1, H, W), 1 = hole (binary).
-        overlap: band width: known pixels within ``overlap`` px of a hole pixel (Chebyshev
-            distance, i.e. a (2 overlap + 1)^2 square dilation) are in the band.
-        overlap_weight: weight of a band pixel.
-
-    Returns:
-        (B, 1, H, W): 1 in the hole, ``overlap_weight`` in the band, 0 elsewhere.
-
-    >>> m = torch.zeros(1, 1, 1, 5); m[..., 2] = 1
-    >>> overlap_weights(m, overlap=1, overlap_weight=10).flatten().tolist()
-    [0.0, 10.0, 1.0, 10.0, 0.0]
-    """
-    hole = (mask >= 0.5).to(mask.dtype)
-    grown = F.max_pool2d(hole, 2 * overlap + 1, stride=1, padding=overlap) if overlap else hole
-    return hole + overlap_weight * (grown - hole)
-
-
-def weighted_l2(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Weighted mean squared error ``sum(w (pred - target)^2) / (C sum(w))`` over the batch.
-
-    Args:
-        pred, target: (B, C, H, W).
-        weights: (B, 1, H, W) >= 0 (see :func:`overlap_weights`).
-
-    Returns:
-        Scalar, in float32 under autocast; 0 when all weights are 0.
-    """
-    diff = (pred.float() - target.float()) ** 2  # (B, C, H, W)
-    w = weights.float()
-    total = w.sum() * pred.shape[1]
-    return (diff * w).sum() / total.clamp_min(1e-12)
+#: the older name of :func:`inpaintkit.losses.masked.masked_l2` (the recipe's reconstruction loss)
+weighted_l2 = masked_l2
 
 
 def sample_masks(kind: str, n: int, size: int, generator: torch.Generator) -> torch.Tensor:
@@ -134,11 +100,6 @@ def sample_masks(kind: str, n: int, size: int, generator: torch.Generator) -> to
     seeds = torch.randint(0, 2**31 - 1, (n,), generator=generator, device=generator.device)
     masks = [make_mask(kind, (size, size), seed=int(s)) for s in seeds.tolist()]
     return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(generator.device)
-
-
-def compose(pred: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``pred`` in the hole, ``real`` elsewhere: (B, C, S, S)."""
-    return pred * mask + real * (1 - mask)
 
 
 def _batch(ctx: Ctx, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -171,12 +132,10 @@ def g_step(ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
     G, D = ctx.nets["G"], ctx.nets["D"]
     real, mask = _batch(ctx, real)
     pred = G(real, mask)  # (B, 3, S, S)
-    w = overlap_weights(mask, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight)
-    rec = weighted_l2(pred, real, w)
-    use_d = cfg.adv_weight > 0  # l2 only: no discriminator forward
-    adv = gan_g_loss(D(compose(pred, real, mask))) if use_d else rec.new_zeros(())
-    loss = cfg.l2_weight * rec + cfg.adv_weight * adv
-    return {"loss": loss, "l2": rec.detach(), "adv": adv.detach()}
+    return generator_objective(
+        pred, real, mask, D, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight,
+        l2_weight=cfg.l2_weight, adv_weight=cfg.adv_weight,
+    )  # fmt: skip
 
 
 @register_recipe
@@ -194,7 +153,8 @@ class ContextEncoderRecipe(Recipe):
 
     def build(self, cfg: ContextEncoderTrainConfig, device: torch.device) -> Models:
         """G and D on ``device``; Adam(lr * g_lr_scale) for G, Adam(lr) for D."""
-        G, D = ContextEncoder(cfg.model).to(device), ContextDiscriminator(cfg.model).to(device)
+        nets = CONTEXT_ENCODER.build(cfg.model)
+        G, D = nets["G"].to(device), nets["D"].to(device)
         betas = (cfg.beta1, cfg.beta2)
         return Models(
             nets={"G": G, "D": D},

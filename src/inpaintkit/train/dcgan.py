@@ -1,4 +1,4 @@
-"""Recipe ``dcgan``: the DCGAN that Yeh et al. 2017 search for inpainting (METHODS.md section 1).
+"""Recipe ``dcgan``: the DCGAN that Yeh et al. 2017 search for inpainting (Radford et al.).
 
 Adam lr 2e-4, beta1 0.5; non-saturating GAN loss (BCE with logits); z ~ U[-1, 1]; random
 horizontal flips of the real images; one D update then one G update per step; batch 64.
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-from torch import nn
 
 from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
-from inpaintkit.models.dcgan import DCGANConfig, build_dcgan, sample_z
+from inpaintkit.models.dcgan import YEH2017, DCGANConfig, sample_z
+from inpaintkit.registry import ModelFamily
 from inpaintkit.train.recipes import (
     Ctx,
     GANRecipe,
@@ -89,9 +89,7 @@ class DCGANRecipe(GANRecipe):
     # About 20 epochs of CelebA's 162,770 training images at batch 64 (2,543 steps an epoch).
     loop_defaults: ClassVar[dict[str, Any]] = {"steps": 50_000}
 
-    def build_pair(self, cfg: DCGANTrainConfig) -> tuple[nn.Module, nn.Module]:
-        """(G, D) of ``cfg.model``."""
-        return build_dcgan(cfg.model)
+    family: ClassVar[ModelFamily] = YEH2017
 
     def phases(self, cfg: DCGANTrainConfig) -> list[Phase]:
         """D then G, once each."""

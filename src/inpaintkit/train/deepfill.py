@@ -1,4 +1,4 @@
-"""Recipe ``deepfill``: DeepFill v1 (Yu et al. 2018; METHODS.md section 3).
+"""Recipe ``deepfill``: DeepFill v1 (Yu et al., CVPR 2018).
 
 ``preset=paper`` (the default) is the paper's recipe. One training step = ``critic_steps``
 critic updates (local + global WGAN-GP, gradient penalty on the hole pixels only, each update
@@ -25,7 +25,7 @@ before shrinking; around a stroke mask's bounding box, clamped to the image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import torch
@@ -43,10 +43,8 @@ from inpaintkit.losses.adversarial import (
 from inpaintkit.losses.deepfill import MODES, generator_loss, spatial_discount
 from inpaintkit.losses.perceptual import DEFAULT_LAYERS, perceptual_style_loss
 from inpaintkit.models.deepfill import (
+    DEEPFILL,
     DeepFillConfig,
-    DeepFillGenerator,
-    GlobalCritic,
-    LocalCritic,
 )
 from inpaintkit.models.sn_patchgan import SNPatchGANCritic
 from inpaintkit.train.deepfill_masks import TrainMasks, crop_local, sample_masks
@@ -284,18 +282,18 @@ class DeepFillRecipe(Recipe):
     def build(self, cfg: DeepFillTrainConfig, device: torch.device) -> Models:
         """The generator (from ``init_from`` if given), its critics and their Adams, the EMA
         copy ``G_ema`` when ``ema_decay`` > 0, and the frozen VGG16 of the perceptual losses."""
-        G = DeepFillGenerator(cfg.model).to(device)
+        G = DEEPFILL.build(cfg.model, only=("G",))["G"].to(device)
         if cfg.init_from is not None:
             G.load_state_dict(self._initial_state(cfg))
         nets: dict[str, nn.Module] = {"G": G}
-        kw = {"image_channels": cfg.model.image_channels, "cnum": cfg.model.critic_cnum}
         if cfg.critic == "sn-patchgan":
+            kw = {"image_channels": cfg.model.image_channels, "cnum": cfg.model.critic_cnum}
             layers = min(6, (cfg.image_size // 2).bit_length() - 1)  # stop at a 2x2 map
             nets["D"] = SNPatchGANCritic(**kw, layers=layers).to(device)
-        else:
-            sizes = cfg.critic_sizes()
-            nets["local"] = LocalCritic(input_size=sizes["local_size"], **kw).to(device)
-            nets["global"] = GlobalCritic(input_size=sizes["global_size"], **kw).to(device)
+        else:  # the family's local and global critics, sized for the training crops
+            sized = replace(cfg.model, **cfg.critic_sizes())
+            critics = DEEPFILL.build(sized, only=("local", "global"))
+            nets.update({name: net.to(device) for name, net in critics.items()})
         betas = (cfg.beta1, cfg.beta2)
         critics = [p for n, net in nets.items() if n != "G" for p in net.parameters()]
         optimizers = {

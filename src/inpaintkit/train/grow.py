@@ -24,16 +24,13 @@ weights for it. In eval mode the grown network then computes what the old one co
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from inpaintkit.errors import InpaintError
-from inpaintkit.train.checkpoint import read_state, resolve_resume
+from inpaintkit.train.checkpoint import read_state, read_tensors, resolve_resume, write_edited
 
 CRITICS = ("global", "local")  # the deepfill recipe's critic networks in a checkpoint
 
@@ -69,8 +66,7 @@ def grow_deepfill_checkpoint(src: str | Path, dst: str | Path) -> dict[str, tupl
     state = read_state(src)
     if state.get("recipe") != "deepfill":
         raise InpaintError(f"{str(src)!r} is a {state.get('recipe')!r} checkpoint, not deepfill")
-    models = load_file(str(src / "models.safetensors"))
-    optim = load_file(str(src / "optim.safetensors"))
+    models, optim = read_tensors(src)
     widths: dict[int, int] = {}  # old head inputs -> channels
     grown: dict[str, tuple[int, int]] = {}
     for net in CRITICS:
@@ -88,13 +84,8 @@ def grow_deepfill_checkpoint(src: str | Path, dst: str | Path) -> dict[str, tupl
         if key.startswith("D.") and t.dim() == 2 and t.shape[0] == 1 and t.shape[1] in widths:
             divide = 16.0 if key.endswith("exp_avg_sq") else 4.0
             optim[key] = spread_head(t, widths[t.shape[1]], divide)
-    dst.mkdir(parents=True)
-    save_file(models, str(dst / "models.safetensors"))
-    save_file(optim, str(dst / "optim.safetensors"))
-    for name in ("optim.json", "rng.safetensors"):
-        shutil.copy2(src / name, dst / name)
     state["grown_from"] = str(src)
-    (dst / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    write_edited(src, dst, models=models, optim=optim, state=state)
     return grown
 
 

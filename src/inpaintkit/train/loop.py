@@ -19,7 +19,6 @@ add ``loop.deterministic``).
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -37,10 +36,10 @@ from torch.utils.data import Dataset
 from inpaintkit.errors import InpaintError
 from inpaintkit.train import checkpoint as ckpt
 from inpaintkit.train import distributed as D
-from inpaintkit.train.config import LoopConfig, to_dict
-from inpaintkit.train.export import export_model, model_card
+from inpaintkit.train.config import LoopConfig
 from inpaintkit.train.logger import RunLogger
 from inpaintkit.train.recipes import Ctx, Phase, Recipe
+from inpaintkit.train.run_outputs import RunOutputs
 from inpaintkit.train.sampler import ShardedBatchSampler, check_dataset, make_loader
 
 
@@ -73,7 +72,7 @@ def step_seed(seed: int, rank: int, step: int) -> int:
     return (int(a) << 31) ^ int(b)
 
 
-class Trainer:
+class Trainer(RunOutputs):
     """Runs ``recipe`` on ``dataset``; construct, then :meth:`run`.
 
     Args:
@@ -173,7 +172,8 @@ class Trainer:
             )
 
     def _resume(self, resume: str | Path) -> None:
-        path = ckpt.resolve_resume(resume)
+        quiet = None if self.dist.is_main else (lambda message: None)  # rank 0 warns
+        path = ckpt.resolve_resume(resume, warn=quiet)
         state = ckpt.load_checkpoint(
             path,
             nets=self.nets,
@@ -196,13 +196,6 @@ class Trainer:
             return net  # a frozen copy (an EMA): nothing to synchronise or compile
         wrapped = D.wrap_ddp(net, self.device)
         return torch.compile(wrapped) if self.loop.compile else wrapped
-
-    def _write_run_files(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        config = {"loop": to_dict(self.loop), "recipe": to_dict(self.cfg)}
-        (self.out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        with (self.out / "command.txt").open("a") as f:
-            f.write((self.command or "(called from Python)") + "\n")
 
     # --- one step ----------------------------------------------------------------------------
 
@@ -266,62 +259,6 @@ class Trainer:
             row[f"lr_{name}"] = float(opt.param_groups[0]["lr"])
         row.update({k: float(v) for k, v in values.items()})
         return row
-
-    def write_samples(self) -> Path:
-        """Write ``samples/step_NNNNNN.png`` from fixed noise (seeded by ``loop.seed``)."""
-        modes = {name: net.training for name, net in self.nets.items()}
-        for net in self.nets.values():
-            net.eval()
-        try:
-            with torch.no_grad():
-                g = torch.Generator().manual_seed(self.loop.seed)
-                images = self.recipe.sample(self.nets, self.cfg, self.loop.n_samples, g)
-        finally:
-            for name, net in self.nets.items():
-                net.train(modes[name])
-        from inpaintkit.data.grid import save_grid  # lazy: the data layer is heavy to import
-
-        return save_grid(images, self.out / "samples" / f"{ckpt.step_dir_name(self.step)}.png")
-
-    def save(self) -> Path | None:
-        """Checkpoint the current step (a collective: rank 0 writes) and prune old checkpoints."""
-        rng = D.gather_objects(ckpt.capture_rng())
-        self.saved_step = self.step
-        if not self.dist.is_main:
-            return None
-        state = {
-            "recipe": self.recipe.name,
-            "config": {"loop": to_dict(self.loop), "recipe": to_dict(self.cfg)},
-            "batches": self.batches,
-            "images_seen": self.images_seen,
-            "seed": self.loop.seed,
-            "world_size": self.dist.world_size,
-            "data": self.data_spec,
-            "cpu_seconds": self.cpu_seconds(),
-        }
-        root = self.out / "checkpoints"
-        self.last_ckpt = ckpt.save_checkpoint(
-            root, self.step, nets=self.nets, optimizers=self.models.optimizers, state=state, rng=rng
-        )
-        ckpt.prune_checkpoints(root, self.loop.keep_last)
-        return self.last_ckpt
-
-    def export(self) -> Path:
-        """Write the recipe's inference networks (fp16) and the model card to ``export/``."""
-        card = model_card(
-            model=self.recipe.name,
-            architecture=self.recipe.architecture(self.cfg),
-            data=self.data_spec,
-            steps=self.step,
-            images_seen=self.images_seen,
-            command=self.command,
-            precision=self.loop.precision,
-            world_size=self.dist.world_size,
-            seed=self.loop.seed,
-        )
-        nets = self.recipe.export(self.nets, self.cfg)
-        weights, _ = export_model(self.out / "export", self.recipe.name, nets, card=card)
-        return weights
 
     # --- stopping ----------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ phase repetition that ``needs_data`` consumes its own batch.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,6 +23,7 @@ import torch
 from torch import nn
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.registry import ModelFamily, find_family, load_plugins
 
 
 @dataclass
@@ -136,25 +136,17 @@ class Recipe:
 
 
 _RECIPES: dict[str, type[Recipe]] = {}
-_BUILTIN = (
-    "inpaintkit.train.dcgan",
-    "inpaintkit.train.wgan",
-    "inpaintkit.train.deepfill",
-    "inpaintkit.train.context_encoder",
-    "inpaintkit.train.song",
-)
 
 
 class GANRecipe(Recipe):
     """A recipe for a GAN pair ``G``/``D`` with one Adam each (``cfg.lr``, ``cfg.beta1/2``).
 
-    Subclasses say how to build the pair and how to draw latents; sample grids and the export
-    (both networks: the latent-search methods need G and D's prior loss) are shared.
+    Subclasses name their model family (it builds ``G`` and ``D`` from ``cfg.model``) and say
+    how to draw latents; sample grids and the export (both networks: the latent-search methods
+    need G and D's prior loss) are shared.
     """
 
-    def build_pair(self, cfg: Any) -> tuple[nn.Module, nn.Module]:
-        """(G, D) for ``cfg``."""
-        raise NotImplementedError
+    family: ClassVar[ModelFamily]
 
     def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:
         """(n, z_dim) latents from the GAN's prior."""
@@ -162,7 +154,8 @@ class GANRecipe(Recipe):
 
     def build(self, cfg: Any, device: torch.device) -> Models:
         """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
-        G, D = (net.to(device) for net in self.build_pair(cfg))
+        nets = self.family.build(cfg.model, only=("G", "D"))
+        G, D = nets["G"].to(device), nets["D"].to(device)
         betas = (cfg.beta1, cfg.beta2)
         optimizers = {
             "G": torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas),
@@ -192,18 +185,17 @@ def register_recipe(cls: type[Recipe]) -> type[Recipe]:
     return cls
 
 
-def _load_builtin() -> None:
-    for module in _BUILTIN:
-        importlib.import_module(module)
-
-
 def get_recipe(name: str) -> Recipe:
-    """A fresh instance of recipe ``name``.
+    """A fresh instance of recipe ``name`` (or of the one recipe of model family ``name``:
+    ``yeh2017`` is ``dcgan``, ``vitoria2019`` is ``wgan_resnet``).
 
     Raises:
         InpaintError: unknown name; the message lists the known ones.
     """
-    _load_builtin()
+    load_plugins("recipes")
+    family = find_family(name) if name not in _RECIPES else None
+    if family is not None and len(family.recipes) == 1:  # a family's name: its one recipe
+        name = family.recipes[0]
     try:
         return _RECIPES[name]()
     except KeyError:
@@ -213,7 +205,7 @@ def get_recipe(name: str) -> Recipe:
 
 def list_recipes() -> list[str]:
     """Names of the registered, non-hidden recipes."""
-    _load_builtin()
+    load_plugins("recipes")
     return sorted(n for n, cls in _RECIPES.items() if not cls.hidden)
 
 

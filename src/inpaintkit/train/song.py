@@ -1,12 +1,13 @@
 """Recipes ``song-i2f`` and ``song-f2i``: Song et al. 2018's two translation networks
-(METHODS.md section 4), trained separately, then joined by :func:`combine_song_models`.
+(ECCV 2018), trained separately, then joined by
+:func:`inpaintkit.weights.write.combine_song_models`.
 
 ``song-i2f`` trains Image2Feature G1 with PatchGAN D1 on (G1's input, image) pairs::
 
     L_G1 = 1000 L_img + 0.001 L_feat + 1 L_adv
     L_img  = l1 of G1's output over the hole (weight 1) and a band of ``overlap`` known pixels
              around it (weight ``overlap_weight``), normalised by the total weight (the overlap
-             band of :func:`inpaintkit.train.context_encoder.overlap_weights`)
+             band of :func:`inpaintkit.losses.masked.overlap_weights`)
     L_feat = l1 between VGG relu3_1 of the composite (G1's output in the hole) and of the ground
              truth, over the feature cells that cover any hole pixel
     L_adv  = BCE with logits of D1(G1 input, composite) against "real"
@@ -32,36 +33,35 @@ once per recipe instance on first use and is neither checkpointed nor exported;
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
+from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
-from inpaintkit.losses.adversarial import gan_d_loss, gan_g_loss
+from inpaintkit.losses.adversarial import gan_d_loss
+from inpaintkit.losses.masked import masked_l1
+from inpaintkit.losses.song import f2i_objective, i2f_objective, patch_logits
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.models.song import (
     D_FIELDS,
-    FeatureToImage,
+    SONG2018,
     ImageToFeature,
     SongConfig,
-    build_d1,
-    build_d2,
     g1_input,
 )
-from inpaintkit.nn.patch_swap import hole_at, patch_swap
+from inpaintkit.models.song_vgg import VGG_KINDS, build_song_vgg, relu3_1
+from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.train.config import to_dict
-from inpaintkit.train.context_encoder import compose, overlap_weights
-from inpaintkit.train.export import load_export
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
-from inpaintkit.weights.song import VGG_KINDS, build_song_vgg, load_song_model, relu3_1
+from inpaintkit.weights import load_model
+from inpaintkit.weights.read import load_export
+from inpaintkit.weights.write import combine_song_models  # noqa: F401 (its older home)
 
 Features = Callable[[torch.Tensor], torch.Tensor]
 
@@ -165,61 +165,31 @@ def draw_masks(kinds: Sequence[str], n: int, size: int, generator: torch.Generat
     return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(dev)
 
 
-def weighted_l1(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``sum(w |pred - target|) / (C sum(w))``: pred, target (B, C, H, W), w (B, 1, H, W)."""
-    w = weights.float()
-    diff = (pred.float() - target.float()).abs() * w
-    return diff.sum() / (w.sum() * pred.shape[1]).clamp_min(1e-12)
-
-
-def _logits(D: nn.Module, cond: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """PatchGAN logits flattened to one score per patch: (B h w,)."""
-    return D(cond, target).flatten()
+#: the older name of :func:`inpaintkit.losses.masked.masked_l1` (G1's image and feature losses)
+weighted_l1 = masked_l1
 
 
 def i2f_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], features: Features,
     real: torch.Tensor, mask: torch.Tensor, cfg: SongI2FTrainConfig,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G1's objective on (real, mask): ``loss`` and its parts ``img``, ``feat``, ``adv``.
-
-    Args:
-        G: G1, ``G(image, mask) -> (B, 3, H, W)``. D: D1, ``D(condition, image) -> logits``.
-        features: image (B, 3, H, W) -> relu3_1 map (B, C, h, w).
-        real: (B, 3, H, W) in [-1, 1]. mask: (B, 1, H, W), 1 = hole.
-    """
-    pred = G(real, mask)  # (B, 3, H, W)
-    comp = compose(pred, real, mask)
-    w = overlap_weights(mask, overlap=cfg.overlap, overlap_weight=cfg.overlap_weight)
-    img = weighted_l1(pred, real, w)
-    f_fake = features(comp)  # (B, C, h, w)
-    with torch.no_grad():
-        f_real = features(real)
-    cells = hole_at(mask, tuple(f_fake.shape[-2:])).to(f_fake.dtype)  # (B, 1, h, w)
-    feat = weighted_l1(f_fake, f_real, cells)
-    adv = real.new_zeros((), dtype=torch.float32)
+    """G1's objective (:func:`inpaintkit.losses.song.i2f_objective`) with ``cfg``'s weights."""
+    cond = None
     if cfg.adv_weight > 0:
         cond = g1_input(real, mask, mask_channel=cfg.model.mask_channel)
-        adv = gan_g_loss(_logits(D, cond, comp))
-    loss = cfg.img_weight * img + cfg.feat_weight * feat + cfg.adv_weight * adv
-    return {"loss": loss, "img": img.detach(), "feat": feat.detach(), "adv": adv.detach()}
+    return i2f_objective(
+        G, D, features, real, mask, condition=cond, overlap=cfg.overlap,
+        overlap_weight=cfg.overlap_weight, img_weight=cfg.img_weight,
+        feat_weight=cfg.feat_weight, adv_weight=cfg.adv_weight,
+    )  # fmt: skip
 
 
 def f2i_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], swapped: torch.Tensor,
     real: torch.Tensor, cfg: SongF2ITrainConfig,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G2's objective: ``loss = l1_weight * l1 + adv_weight * adv`` and the parts ``l1``, ``adv``.
-
-    Args:
-        G: G2, (B, C, h, w) -> (B, 3, 4h, 4w). D: D2 on (features, image) pairs.
-        swapped: (B, C, h, w) patch-swapped features. real: (B, 3, 4h, 4w) targets.
-    """
-    out = G(swapped)
-    l1 = (out.float() - real.float()).abs().mean()
-    adv = gan_g_loss(_logits(D, swapped, out)) if cfg.adv_weight > 0 else l1.new_zeros(())
-    loss = cfg.l1_weight * l1 + cfg.adv_weight * adv
-    return {"loss": loss, "l1": l1.detach(), "adv": adv.detach()}
+    """G2's objective (:func:`inpaintkit.losses.song.f2i_objective`) with ``cfg``'s weights."""
+    return f2i_objective(G, D, swapped, real, l1_weight=cfg.l1_weight, adv_weight=cfg.adv_weight)
 
 
 class _SongRecipe(Recipe):
@@ -301,7 +271,7 @@ class _SongRecipe(Recipe):
         assert real is not None
         cond, real, fake = self.pairs(ctx, real)
         D = ctx.nets["D"]
-        real_logits, fake_logits = _logits(D, cond, real), _logits(D, cond, fake)
+        real_logits, fake_logits = patch_logits(D, cond, real), patch_logits(D, cond, fake)
         loss = gan_d_loss(real_logits, fake_logits)
         return {"loss": loss, "real": torch.sigmoid(real_logits.float()).mean(),
                 "fake": torch.sigmoid(fake_logits.float()).mean()}  # fmt: skip
@@ -336,7 +306,8 @@ class SongI2FRecipe(_SongRecipe):
 
     def build(self, cfg: SongI2FTrainConfig, device: torch.device) -> Models:
         """G1 (from ``init_from`` if given) with Adam(lr_g), D1 with Adam(lr)."""
-        G, D = ImageToFeature(cfg.model).to(device), build_d1(cfg.model).to(device)
+        nets = SONG2018.build(cfg.model, only=("G1", "D1"))
+        G, D = nets["G1"].to(device), nets["D1"].to(device)
         if cfg.init_from is not None:
             G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr_g, cfg)
@@ -376,7 +347,7 @@ class SongF2IRecipe(_SongRecipe):
         """G2 (from ``init_from`` if given) and D2 with Adam(lr) each; the frozen G1 of
         ``mix_g1`` if given."""
         if cfg.mix_g1 is not None:
-            g1 = load_song_model(cfg.mix_g1).g1
+            g1 = load_model("song2018", cfg.mix_g1, only=("G1",)).nets.get("G1")
             if g1 is None or cfg.model.image_size % g1.cfg.image_size:
                 raise InpaintError(
                     f"recipe.mix_g1 {cfg.mix_g1} must be a song-i2f export whose image_size "
@@ -384,7 +355,8 @@ class SongF2IRecipe(_SongRecipe):
                 )
             self._g1 = ImageToFeature(g1.cfg).to(device).eval().requires_grad_(False)
             self._g1.load_state_dict(g1.state_dict())
-        G, D = FeatureToImage(cfg.model).to(device), build_d2(cfg.model).to(device)
+        nets = SONG2018.build(cfg.model, only=("G2", "D2"))
+        G, D = nets["G2"].to(device), nets["D2"].to(device)
         if cfg.init_from is not None:
             G.load_state_dict(self.initial_state(G, cfg))
         return self.adam(G, D, cfg.lr, cfg)
@@ -422,48 +394,3 @@ class SongF2IRecipe(_SongRecipe):
         real, mask = self.batch(ctx, real)
         swapped = self.swapped(real, mask, ctx.cfg, ctx.generator)
         return f2i_losses(ctx.nets["G"], ctx.nets["D"], swapped, real, ctx.cfg)
-
-
-def combine_song_models(
-    i2f: str | Path, f2i: str | Path | Sequence[str | Path], out: str | Path, *,
-    overwrite: bool = False,
-) -> Path:  # fmt: skip
-    """Join a ``song-i2f`` export and one or more ``song-f2i`` exports into one model file.
-
-    Writes ``out`` (``.safetensors``: G1 under ``G1.``, one G2 under ``G2.`` or several under
-    ``G2_<size>.``) and its card beside it: ``{"model": "song", "architecture": {prefix:
-    architecture}, "parts": {prefix: the export's card}, ...}``. Name it
-    ``song2018_<domain>.safetensors`` in the weights directory to install it.
-
-    Raises:
-        InpaintError: unreadable exports, exports of other recipes, two G2 of one size, or an
-            existing ``out`` without ``overwrite``.
-    """
-    out = Path(out)
-    if out.suffix != ".safetensors":
-        raise InpaintError(f"the combined model must be a .safetensors file, got {out}")
-    if not overwrite and (out.exists() or out.with_suffix(".json").exists()):
-        raise InpaintError(f"{out} already exists; pass overwrite=True to replace it")
-    f2i_paths = [f2i] if isinstance(f2i, str | Path) else list(f2i)
-    parts = [("G1", i2f, "song-i2f")] + [("G2", p, "song-f2i") for p in f2i_paths]
-    tensors, arch, cards = {}, {}, {}
-    for role, path, recipe in parts:
-        nets, card = load_export(path, dtype=torch.float16)
-        if card.get("model") != recipe or set(nets) != {"G"}:
-            raise InpaintError(
-                f"{path} is not a {recipe} export (card model {card.get('model')!r})"
-            )
-        size = int(card["architecture"]["image_size"])
-        name = role if role == "G1" or len(f2i_paths) == 1 else f"G2_{size}"
-        if name in arch:
-            raise InpaintError(f"two song-f2i exports of size {size}: keep one per size")
-        arch[name], cards[name] = card["architecture"], card
-        tensors.update({f"{name}.{k}": v.contiguous() for k, v in nets["G"].items()})
-    data = " + ".join(dict.fromkeys(str(c.get("data", "")) for c in cards.values()))
-    command = f"combine_song_models({str(i2f)!r}, {[str(p) for p in f2i_paths]!r})"
-    card = {"model": "song", "architecture": arch, "parts": cards, "data": data, "metrics": {},
-            "command": command}  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(out), metadata={"model": "song", "card": json.dumps(card)})
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    return out

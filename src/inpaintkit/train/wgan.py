@@ -1,6 +1,6 @@
 """Recipe ``wgan_resnet``: the ResNet WGAN-GP that Vitoria et al. 2019 search for inpainting.
 
-METHODS.md section 2 (Gulrajani et al.'s 64x64 ResNet): z (128) ~ N(0, 1); Adam lr 1e-4,
+Gulrajani et al.'s 64x64 ResNet, as Vitoria et al. use it: z (128) ~ N(0, 1); Adam lr 1e-4,
 betas (0.0, 0.9) for both networks; WGAN loss with a gradient penalty of weight 10 on random
 interpolates of real and fake images; 5 critic updates per generator update, each on its own
 batch of real images; random horizontal flips; batch 64; 50,000 generator iterations.
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-from torch import nn
 
 from inpaintkit.losses.adversarial import gradient_penalty, wgan_d_loss, wgan_g_loss
-from inpaintkit.models.wgan_resnet import WGANResNetConfig, build_wgan_resnet
+from inpaintkit.models.wgan_resnet import VITORIA2019, WGANResNetConfig
+from inpaintkit.registry import ModelFamily
 from inpaintkit.train.recipes import (
     Ctx,
     GANRecipe,
@@ -101,9 +101,7 @@ class WGANResNetRecipe(GANRecipe):
     # The paper's 50,000 generator iterations (each reads 5 batches of 64 real images).
     loop_defaults: ClassVar[dict[str, Any]] = {"steps": 50_000}
 
-    def build_pair(self, cfg: WGANTrainConfig) -> tuple[nn.Module, nn.Module]:
-        """(G, D) of ``cfg.model``."""
-        return build_wgan_resnet(cfg.model)
+    family: ClassVar[ModelFamily] = VITORIA2019
 
     def phases(self, cfg: WGANTrainConfig) -> list[Phase]:
         """``critic_steps`` critic updates (each on its own batch), then one generator update."""

@@ -2,13 +2,15 @@
 
 Build it with :func:`create_app` (``inpaintkit serve`` does, then runs it with uvicorn). Every
 user error is a 4xx JSON ``{"detail": "<one line>"}``: an
-:class:`~inpaintkit.errors.InpaintError` is 422, too many bytes or pixels 413, a full queue 503,
-an unknown job 404. The endpoints are listed in ``docs/web.md`` and at ``/openapi.json``.
+:class:`~inpaintkit.errors.InpaintError` is 422, too many bytes or pixels 413 (also an image
+over Pillow's decompression-bomb limit), a full queue 503, an unknown job 404, a foreign Host
+or Origin 403 (:mod:`inpaintkit.web.security`). The endpoints are listed in ``docs/web.md``
+and at ``/openapi.json``; the limits and the Host/Origin policy in ``docs/security.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,13 +21,15 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from inpaintkit import __version__
-from inpaintkit.errors import InpaintError
+from inpaintkit.errors import ImageTooLargeError, InpaintError
 from inpaintkit.masks import MASK_KINDS, make_mask, mask_options
 from inpaintkit.web import results
 from inpaintkit.web.config import WebConfig
+from inpaintkit.web.gate import ImageWork
 from inpaintkit.web.job_routes import add_job_routes
 from inpaintkit.web.jobs import BusyError, JobQueue
 from inpaintkit.web.methods import describe_methods
+from inpaintkit.web.security import HostOriginGuard
 from inpaintkit.web.uploads import (
     BodyLimit,
     check_pixels,
@@ -47,6 +51,9 @@ def create_app(
     max_results: int = 16,
     device: str = "cpu",
     data_dirs: Mapping[str, str | Path] | None = None,
+    bind_host: str = "127.0.0.1",
+    allowed_hosts: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
 ) -> FastAPI:
     """Build the web app: the JSON/multipart API under ``/api`` and the page at ``/``.
 
@@ -59,6 +66,9 @@ def create_app(
         max_results: finished jobs (with their result images) kept in memory.
         device: torch device for methods that take one (``cpu``, ``cuda``).
         data_dirs: named folders the ``nearest`` method may use (``data`` option = a name).
+        bind_host: the address the server listens on (its name is accepted as Host).
+        allowed_hosts: more Host names accepted (``*``: any); the loopback names always are.
+        allowed_origins: more origins that may POST (``*``: any); the page's own always may.
 
     Returns:
         A FastAPI app; its job worker starts with the first job and stops at shutdown.
@@ -71,6 +81,9 @@ def create_app(
         max_results=int(max_results),
         device=device,
         data_dirs={str(k): Path(v).expanduser() for k, v in (data_dirs or {}).items()},
+        bind_host=bind_host,
+        allowed_hosts=tuple(allowed_hosts),
+        allowed_origins=tuple(allowed_origins),
     )
     jobs = JobQueue(
         queue_size=cfg.queue_size, timeout=cfg.timeout, max_results=cfg.max_results, device=device
@@ -86,9 +99,17 @@ def create_app(
     app.add_middleware(
         BodyLimit, max_body=2 * cfg.max_upload_bytes + 1_000_000, max_file=cfg.max_upload_bytes
     )
+    app.add_middleware(  # added last = runs first: refuse foreign Host/Origin before anything
+        HostOriginGuard,
+        bind_host=cfg.bind_host,
+        allowed_hosts=cfg.allowed_hosts,
+        allowed_origins=cfg.allowed_origins,
+    )
     _add_error_handlers(app)
-    _add_info_routes(app, cfg, jobs)
-    add_job_routes(app, cfg, jobs)
+    work = ImageWork()
+    app.state.image_work = work
+    _add_info_routes(app, cfg, jobs, work)
+    add_job_routes(app, cfg, jobs, work)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -115,6 +136,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def inpaint_error(request: Request, exc: InpaintError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    @app.exception_handler(ImageTooLargeError)
+    async def too_large(request: Request, exc: ImageTooLargeError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
+
     @app.exception_handler(BusyError)
     async def busy(request: Request, exc: BusyError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
@@ -131,13 +156,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 # ----------------------------------------------------------------------------- info
 
 
-def _add_info_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
+def _add_info_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue, work: ImageWork) -> None:
     @app.get("/api/health", summary="Server status, queue and limits")
     def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "version": __version__,
-            "queue": jobs.stats(),
+            "queue": {**jobs.stats(), "image_work": work.in_use},
             "limits": {
                 "max_upload_bytes": cfg.max_upload_bytes,
                 "max_pixels": cfg.max_pixels,
@@ -169,15 +194,18 @@ def _add_info_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
         seed: Annotated[int, Query(ge=0, description="seed of the mask generator")] = 0,
     ) -> Response:
         check_pixels(width, height, max_pixels=cfg.max_pixels, what="mask")
-        hole = make_mask(kind, (width, height), seed=seed)
-        return Response(results.mask_png(hole), media_type="image/png")
+        with work.slot():
+            hole = make_mask(kind, (width, height), seed=seed)
+            return Response(results.mask_png(hole), media_type="image/png")
 
     @app.post("/api/preview", summary="The uploaded image upright, as the PNG the page draws on")
     def preview(
         image: Annotated[UploadFile, File(description="the image file")],
     ) -> Response:
         data = read_upload(image.file, what="image", max_bytes=cfg.max_upload_bytes)
-        src = decode_image(data, name=safe_filename(image.filename), max_pixels=cfg.max_pixels)
+        with work.slot():
+            src = decode_image(data, name=safe_filename(image.filename), max_pixels=cfg.max_pixels)
+            png = results.preview_png(src)
         headers = {
             "X-Image-Width": str(src.size[0]),
             "X-Image-Height": str(src.size[1]),
@@ -185,7 +213,7 @@ def _add_info_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
             "X-Image-Alpha": "1" if src.alpha is not None else "0",
             "X-Image-Bit-Depth": str(src.bit_depth),
         }
-        return Response(results.preview_png(src), media_type="image/png", headers=headers)
+        return Response(png, media_type="image/png", headers=headers)
 
     @app.post("/api/mask", summary="An uploaded mask read with the library's rule, as PNG")
     def read_mask(
@@ -194,8 +222,10 @@ def _add_info_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
         height: Annotated[int, Form(ge=1, description="height of the image it belongs to")],
     ) -> Response:
         data = read_upload(mask.file, what="mask", max_bytes=cfg.max_upload_bytes)
-        hole = decode_mask(data, name=safe_filename(mask.filename, "mask"), size=(width, height))
-        return Response(results.mask_png(hole), media_type="image/png")
+        with work.slot():
+            name = safe_filename(mask.filename, "mask")
+            hole = decode_mask(data, name=name, size=(width, height))
+            return Response(results.mask_png(hole), media_type="image/png")
 
 
 def _plain(v: Any) -> Any:

@@ -17,3 +17,6 @@ class WebConfig:
     max_results: int = 16
     device: str = "cpu"
     data_dirs: dict[str, Path] = field(default_factory=dict)
+    bind_host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()

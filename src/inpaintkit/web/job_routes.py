@@ -1,7 +1,10 @@
 """The job endpoints: create (async or wait), poll, stream progress (SSE), cancel, fetch results.
 
 Everything a request sends is decoded and checked in :func:`build_request` before a job is
-queued, so bad input answers 4xx at once and the worker only ever sees valid jobs.
+queued, so bad input answers 4xx at once and the worker only ever sees valid jobs. Work that
+grows faster than the pixels (dilating the mask, feathering, the method) runs in the job,
+under the queue and its timeout; decoding holds an :class:`~inpaintkit.web.gate.ImageWork`
+slot. Text fields are bounded (``method``, ``mask_kind``: 64 characters, ``options``: 16 KB).
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from inpaintkit import io
 from inpaintkit.api import check_size
 from inpaintkit.errors import InpaintError
+from inpaintkit.limits import check_image_size
 from inpaintkit.masks import MASK_KINDS, make_mask
 from inpaintkit.registry import get_method
 from inpaintkit.web import results
 from inpaintkit.web.config import WebConfig
+from inpaintkit.web.gate import ImageWork
 from inpaintkit.web.jobs import FINAL, Job, JobQueue, JobRequest
 from inpaintkit.web.methods import check_model_installed, parse_options_json, web_options
 from inpaintkit.web.uploads import (
@@ -53,10 +57,18 @@ class JobForm:
 def job_form(
     image: Annotated[UploadFile, File(description="the image (PNG, JPEG, WebP, TIFF, BMP)")],
     mask: Annotated[UploadFile | None, File(description="mask file, white (>= 128) = hole")] = None,
-    mask_kind: Annotated[str | None, Form(description="or a generated mask: center, ...")] = None,
-    mask_seed: Annotated[int, Form(ge=0, description="seed of the generated mask")] = 0,
-    method: Annotated[str, Form(description="a method name from GET /api/methods")] = "telea",
-    options: Annotated[str | None, Form(description='JSON options, e.g. {"radius": 5}')] = None,
+    mask_kind: Annotated[
+        str | None, Form(max_length=64, description="or a generated mask: center, ...")
+    ] = None,
+    mask_seed: Annotated[
+        int, Form(ge=0, le=2**32 - 1, description="seed of the generated mask")
+    ] = 0,
+    method: Annotated[
+        str, Form(max_length=64, description="a method name from GET /api/methods")
+    ] = "telea",
+    options: Annotated[
+        str | None, Form(max_length=16_384, description='JSON options, e.g. {"radius": 5}')
+    ] = None,
     dilate: Annotated[int, Form(ge=0, le=256, description="grow the hole by N pixels")] = 0,
     feather: Annotated[int, Form(ge=0, le=256, description="soft edge inside the hole")] = 0,
 ) -> JobForm:
@@ -64,28 +76,33 @@ def job_form(
     return JobForm(image, mask, mask_kind, mask_seed, method, options, dilate, feather)
 
 
-def build_request(form: JobForm, cfg: WebConfig) -> JobRequest:
-    """Decode and check everything before a job is queued: errors answer at once (4xx)."""
+def build_request(form: JobForm, cfg: WebConfig, work: ImageWork) -> JobRequest:
+    """Decode and check everything before a job is queued: errors answer at once (4xx).
+
+    The mask's dilation is left to the job (``JobRequest.dilate``): it runs in the queue.
+    """
     info = get_method(form.method)
     options = web_options(info.name, parse_options_json(form.options), data_dirs=cfg.data_dirs)
     check_model_installed(info.name, options)
     data = read_upload(form.image.file, what="image", max_bytes=cfg.max_upload_bytes)
     name = safe_stem(form.image.filename)
-    src = decode_image(data, name=safe_filename(form.image.filename), max_pixels=cfg.max_pixels)
-    w, h = src.size
-    if form.mask is not None and form.mask.filename:
-        mdata = read_upload(form.mask.file, what="mask", max_bytes=cfg.max_upload_bytes)
-        hole = decode_mask(mdata, name=safe_filename(form.mask.filename, "mask"), size=(w, h))
-    elif form.mask_kind:
-        hole = make_mask(form.mask_kind, (w, h), seed=form.mask_seed)
-    else:
-        kinds = ", ".join(MASK_KINDS)
-        raise InpaintError(f"send a mask file (white = hole) or a mask_kind ({kinds})")
-    if form.dilate:
-        hole = io.dilate_mask(hole, form.dilate)
+    with work.slot():
+        src = decode_image(data, name=safe_filename(form.image.filename), max_pixels=cfg.max_pixels)
+        w, h = src.size
+        check_image_size(w, h, max_pixels=cfg.max_pixels, kind=info.kind)  # memory: 413
+        if form.mask is not None and form.mask.filename:
+            mdata = read_upload(form.mask.file, what="mask", max_bytes=cfg.max_upload_bytes)
+            hole = decode_mask(mdata, name=safe_filename(form.mask.filename, "mask"), size=(w, h))
+        elif form.mask_kind:
+            hole = make_mask(form.mask_kind, (w, h), seed=form.mask_seed)
+        else:
+            kinds = ", ".join(MASK_KINDS)
+            raise InpaintError(f"send a mask file (white = hole) or a mask_kind ({kinds})")
     check_hole(hole)
     check_size(info, w, h)
-    return JobRequest(info.name, src, hole, options, name=name, feather=form.feather)
+    return JobRequest(
+        info.name, src, hole, options, name=name, feather=form.feather, dilate=form.dilate
+    )
 
 
 def job_json(job: Job, jobs: JobQueue) -> dict[str, Any]:
@@ -136,12 +153,15 @@ def _done(job: Job) -> Any:
     raise HTTPException(409, f"job {job.id} is still {job.status}; wait for it to finish")
 
 
-def result_response(job: Job, fmt: str | None, *, download: bool = False) -> Response:
+def result_response(
+    job: Job, fmt: str | None, work: ImageWork, *, download: bool = False
+) -> Response:
     """The result file of a done job in ``fmt`` (default: the input's format)."""
     res = _done(job)
     pil_fmt = results.output_format(res.source, fmt)
     if pil_fmt not in job.encoded:
-        job.encoded[pil_fmt] = results.encode_image(res.pixels, res.source, pil_fmt)
+        with work.slot():
+            job.encoded[pil_fmt] = results.encode_image(res.pixels, res.source, pil_fmt)
     name = f"{job.request.name}_{job.request.method}{results.SUFFIXES[pil_fmt]}"
     disposition = "attachment" if download else "inline"
     return Response(
@@ -155,10 +175,10 @@ def result_response(job: Job, fmt: str | None, *, download: bool = False) -> Res
     )
 
 
-def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
+def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue, work: ImageWork) -> None:
     @app.post("/api/jobs", status_code=202, summary="Start an inpainting job")
     def create_job(form: Annotated[JobForm, Depends(job_form)]) -> dict[str, Any]:
-        return job_json(jobs.submit(build_request(form, cfg)), jobs)
+        return job_json(jobs.submit(build_request(form, cfg, work)), jobs)
 
     @app.post("/api/inpaint", summary="Inpaint and wait: the result file in the input's format")
     def inpaint_now(
@@ -167,12 +187,12 @@ def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
     ) -> Response:
         if format:
             results.check_format(format)  # before the work, not after
-        job = jobs.submit(build_request(form, cfg))
+        job = jobs.submit(build_request(form, cfg, work))
         job.finished.wait()
         if job.status != "done":
             status = 504 if job.status == "timeout" else 422
             raise HTTPException(status, job.error or job.status)
-        return result_response(job, format)
+        return result_response(job, format, work)
 
     @app.get("/api/jobs/{job_id}", summary="State and progress of a job (poll this)")
     def get_job(job_id: str) -> dict[str, Any]:
@@ -197,12 +217,14 @@ def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
         format: Annotated[str | None, Query(description="png, jpeg, webp, tiff or bmp")] = None,
         download: Annotated[bool, Query(description="send as an attachment")] = False,
     ) -> Response:
-        return result_response(_find(jobs, job_id), format, download=download)
+        return result_response(_find(jobs, job_id), format, work, download=download)
 
     @app.get("/api/jobs/{job_id}/mask", summary="The hole the job filled, as PNG")
     def job_mask(job_id: str) -> Response:
-        job = _find(jobs, job_id)
-        return Response(results.mask_png(job.request.hole), media_type="image/png")
+        job = _find(jobs, job_id)  # dilated in the job: the filled hole once it is done
+        hole = job.result.mask if job.result is not None else job.request.hole
+        with work.slot():
+            return Response(results.mask_png(hole), media_type="image/png")
 
     @app.get("/api/jobs/{job_id}/extras/{name}", summary="An image by-product, as PNG")
     def job_extra(job_id: str, name: str) -> Response:
@@ -211,8 +233,9 @@ def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue) -> None:
         if name not in names:
             listed = ", ".join(names) or "none"
             raise HTTPException(404, f"job {job_id} has no image extra {name!r} (has: {listed})")
-        image = results.extra_image(extras[name])  # (H, W, 3) uint8
-        return Response(results.png_bytes(image), media_type="image/png")
+        with work.slot():
+            image = results.extra_image(extras[name])  # (H, W, 3) uint8
+            return Response(results.png_bytes(image), media_type="image/png")
 
 
 async def _event_stream(job: Job, jobs: JobQueue) -> AsyncIterator[str]:

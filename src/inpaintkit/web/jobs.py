@@ -63,6 +63,8 @@ class JobRequest:
         options: the method's typed keyword options (never ``callback``).
         name: file stem for download names (never used as a path).
         feather: soft edge of this many pixels inside the hole (see ``api.inpaint``).
+        dilate: grow the hole by this many pixels first; done in the job (O(pixels)), so it
+            runs under the queue and its timeout, never in a request handler.
     """
 
     method: str
@@ -71,6 +73,7 @@ class JobRequest:
     options: dict[str, Any] = field(default_factory=dict)
     name: str = "image"
     feather: int = 0
+    dilate: int = 0
 
 
 class Job:
@@ -314,7 +317,7 @@ class JobQueue:
         try:
             result = api.inpaint(
                 req.source, req.hole, req.method, device=self.device, feather=req.feather,
-                **options,
+                dilate=req.dilate, **options,
             )  # fmt: skip
         except StopJobError:
             job.finish("cancelled", error="cancelled by the user")
@@ -349,10 +352,5 @@ def total_steps(info: Any, options: dict[str, Any]) -> int | None:
     default = inspect.signature(info.fn).parameters.get("iterations")
     if default is not None and isinstance(default.default, int):
         return int(default.default)
-    try:
-        from inpaintkit.methods.latent_search import PRESETS
-
-        preset = options.get("preset") or inspect.signature(info.fn).parameters["preset"].default
-        return int(PRESETS[info.name][preset]["iterations"])
-    except (ImportError, KeyError, TypeError, ValueError):
-        return None
+    hook = getattr(info, "total_steps", None)  # the method's own count (latent search: presets)
+    return hook(options) if hook is not None else None

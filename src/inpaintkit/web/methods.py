@@ -16,6 +16,7 @@ Any other text value that looks like a path is refused.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ from inpaintkit.web.jobs import takes_callback
 
 #: options the server fills in itself; a request may not set them.
 SERVER_OPTIONS = frozenset({"callback", "progress", "device"})
+#: bounds of the ``options`` JSON field: 4xx beyond them, before anything is parsed deeply.
+MAX_OPTIONS_CHARS = 16_384
+MAX_OPTIONS_DEPTH = 3  # {"name": [1, 2]} is depth 2
+MAX_OPTIONS_KEYS = 64
+MAX_OPTION_TEXT = 1_000  # characters of one text value (and of one option name)
+MAX_OPTION_ITEMS = 64  # items of one list value
+MAX_OPTION_NUMBER = 1e12  # magnitude of one number
 
 
 def installed_models(name: str) -> list[str]:
@@ -110,32 +118,86 @@ def describe_methods(*, data_dirs: Mapping[str, Path]) -> list[dict[str, Any]]:
     return [describe_method(m, data_dirs=data_dirs) for m in list_methods()]
 
 
+def json_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` in JSON ``text`` (strings skipped), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string, escaped = True, False
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_options_json(text: str | None) -> dict[str, Any]:
-    """The ``options`` form field: a JSON object (empty or missing = no options)."""
+    """The ``options`` form field: a JSON object (empty or missing = no options).
+
+    Raises:
+        InpaintError: not a JSON object, or over the bounds above (size, depth, keys).
+    """
     if text is None or not text.strip():
         return {}
+    example = 'options must be a JSON object such as {"radius": 5}'
+    if len(text) > MAX_OPTIONS_CHARS:
+        raise InpaintError(f"{example}, at most {MAX_OPTIONS_CHARS} characters")
+    if json_depth(text) > MAX_OPTIONS_DEPTH:
+        raise InpaintError(f"{example}: nested at most {MAX_OPTIONS_DEPTH} levels deep")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InpaintError(
-            f'options must be a JSON object such as {{"radius": 5}}: {e.msg} at character {e.pos}'
-        ) from None
+        raise InpaintError(f"{example}: {e.msg} at character {e.pos}") from None
+    except (ValueError, RecursionError) as e:  # e.g. a number of more than 4300 digits
+        raise InpaintError(f"{example}: {' '.join(str(e).split())[:200]}") from None
     if not isinstance(value, dict):
-        raise InpaintError('options must be a JSON object such as {"radius": 5}')
+        raise InpaintError(example)
+    if len(value) > MAX_OPTIONS_KEYS:
+        raise InpaintError(f"{example}, with at most {MAX_OPTIONS_KEYS} options")
     return value
+
+
+def _scalar_ok(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= MAX_OPTION_TEXT
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return math.isfinite(value) and abs(value) <= MAX_OPTION_NUMBER
+    return False
 
 
 def _as_text(name: str, value: Any) -> str:
     """A JSON value as the CLI's text form (typed later by parse_options)."""
+    if len(name) > MAX_OPTION_TEXT:
+        raise InpaintError(f"option names are at most {MAX_OPTION_TEXT} characters")
+    what = (
+        f"option {name!r} must be a number (finite, |x| <= {MAX_OPTION_NUMBER:g}), text "
+        f"(<= {MAX_OPTION_TEXT} characters), true/false, null or a list of up to "
+        f"{MAX_OPTION_ITEMS} of these"
+    )
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):
+        if not _scalar_ok(value):
+            raise InpaintError(what)
         return str(value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+    scalars = isinstance(value, list) and len(value) <= MAX_OPTION_ITEMS
+    if scalars and all(_scalar_ok(v) and not isinstance(v, bool) for v in value):
         return ",".join(str(v) for v in value)
-    raise InpaintError(f"option {name!r} must be a number, text, true/false or null")
+    raise InpaintError(what)
 
 
 def _looks_like_path(text: str) -> bool:
@@ -193,8 +255,9 @@ def check_model_installed(method: str, options: Mapping[str, Any]) -> None:
         InpaintError: the library's "needs a trained model and none is installed" message.
     """
     try:
-        from inpaintkit.weights import METHOD_ARCH, resolve_model
+        from inpaintkit.registry import find_family
+        from inpaintkit.weights import resolve_model
     except ImportError:  # pragma: no cover
         return
-    if method in METHOD_ARCH and options.get("model") is None:
+    if find_family(method) is not None and options.get("model") is None:
         resolve_model(method, None)  # raises with the install hint when nothing fits

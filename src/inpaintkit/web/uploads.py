@@ -7,22 +7,23 @@ app accepts exactly what the CLI accepts and rejects it with the same messages. 
 * bytes: :class:`BodyLimit` answers 413 before a too-large request body is read (from its
   ``Content-Length``, or while it streams in); each uploaded file is checked again.
 * pixels: the image's size is read from its header before it is decoded, so a small file that
-  would expand to a huge bitmap is refused without decoding it.
+  would expand to a huge bitmap is refused without decoding it (413, also for files over
+  Pillow's decompression-bomb limit, which Pillow will not even open).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from io import BytesIO
 from typing import Any, BinaryIO
 
 import numpy as np
 from fastapi import HTTPException
-from PIL import Image
 
 from inpaintkit import io
-from inpaintkit.errors import InpaintError
+from inpaintkit.errors import ImageTooLargeError, InpaintError
+from inpaintkit.headers import image_size
+from inpaintkit.limits import memory_guard
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,12 +123,12 @@ def read_upload(file: BinaryIO, *, what: str, max_bytes: int) -> bytes:
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
-    """(W, H) from the image header without decoding the pixels; None if PIL cannot tell."""
-    try:
-        with Image.open(BytesIO(data)) as im:
-            return int(im.size[0]), int(im.size[1])
-    except Exception:  # unreadable: read_image gives the real message
-        return None
+    """(W, H) from the image header without decoding the pixels; None if PIL cannot tell.
+
+    Raises:
+        ImageTooLargeError: over Pillow's decompression-bomb limit (answered 413).
+    """
+    return image_size(data)
 
 
 def check_pixels(width: int, height: int, *, max_pixels: int, what: str = "image") -> None:
@@ -157,7 +158,10 @@ def decode_image(data: bytes, *, name: str, max_pixels: int) -> io.LoadedImage:
     if size is not None:
         check_pixels(*size, max_pixels=max_pixels)
     try:
-        loaded = io.read_image(data)
+        with memory_guard("decoding the image"):
+            loaded = io.read_image(data)
+    except ImageTooLargeError:
+        raise
     except InpaintError as e:
         raise _rename(e, "image", name) from None
     check_pixels(*loaded.size, max_pixels=max_pixels)
@@ -177,7 +181,10 @@ def decode_mask(data: bytes, *, name: str, size: tuple[int, int]) -> np.ndarray:
     if header is not None and header not in ((w, h), (h, w)):  # (h, w): EXIF-rotated mask
         _mismatch(header, size)  # never decode a mask of the wrong size (or a bomb)
     try:
-        hole = io.read_mask(data)
+        with memory_guard("decoding the mask"):
+            hole = io.read_mask(data)
+    except ImageTooLargeError:
+        raise
     except InpaintError as e:
         raise _rename(e, "mask", name) from None
     if (hole.shape[1], hole.shape[0]) != (w, h):
