@@ -217,7 +217,7 @@ def test_bind_address_rules():
 def test_serve_flags_and_environment_reach_the_app(monkeypatch):
     import argparse
 
-    from inpaintkit.web import cli_args
+    from inpaintkit.cli import serve as cli_args
 
     parser = argparse.ArgumentParser()
     add_serve_parser(parser.add_subparsers())
