@@ -89,7 +89,7 @@ def main() -> None:
                 ylabel="LPIPS (lower is better)",
             )
             ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+            ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(a.plot, dpi=90)
         print(f"\nwrote {a.plot}")
