@@ -36,7 +36,7 @@ res = t.run()
 weights = {f"{n}.{k}": v.contiguous()
            for n, net in t.nets.items() for k, v in net.state_dict().items()}
 save_file(weights, f"{root}/final_rank{rank}.safetensors")
-line = f"rank {rank} world {t.dist.world_size} step {res.step} seen {t.images_seen}\n"
+line = f"rank {rank} world {t.dist.world_size} step {res.step} seen {t.images_seen}\\n"
 os.write(1, line.encode())  # one write: the two ranks' lines must not interleave
 """
 
