@@ -60,10 +60,7 @@ def perceptual_distance(
     Returns:
         Scalar.
     """
-    names = list(layers or a.keys())
-    if not names:
-        raise ValueError("perceptual_distance needs at least one layer")
-    return sum((_up(a[n]) - _up(b[n])).abs().mean() for n in names)  # type: ignore[return-value]
+    return _layer_sum(a, b, layers, _up, "perceptual_distance")
 
 
 def style_distance(a: Features, b: Features, layers: Sequence[str] | None = None) -> torch.Tensor:
@@ -76,10 +73,22 @@ def style_distance(a: Features, b: Features, layers: Sequence[str] | None = None
     Returns:
         Scalar.
     """
+    return _layer_sum(a, b, layers, gram_matrix, "style_distance")
+
+
+def _layer_sum(
+    a: Features,
+    b: Features,
+    layers: Sequence[str] | None,
+    transform: Callable[[torch.Tensor], torch.Tensor],
+    what: str,
+) -> torch.Tensor:
+    """Sum over ``layers`` (default: every key of ``a``) of ``mean |t(a_l) - t(b_l)|``."""
     names = list(layers or a.keys())
     if not names:
-        raise ValueError("style_distance needs at least one layer")
-    return sum((gram_matrix(a[n]) - gram_matrix(b[n])).abs().mean() for n in names)  # type: ignore[return-value]
+        raise ValueError(f"{what} needs at least one layer")
+    terms = [(transform(a[n]) - transform(b[n])).abs().mean() for n in names]
+    return torch.stack(terms).sum()
 
 
 def perceptual_style_loss(
