@@ -5,6 +5,7 @@
     inpaintkit weights install runs/dcgan-faces/export/dcgan.safetensors --name yeh2017_faces64
     inpaintkit weights verify                    # sha256 and size against the cards; they load
     inpaintkit weights combine-song I2F.safetensors F2I.safetensors --out song2018_x.safetensors
+    inpaintkit weights split-song song2018_natural128 --out runs/song_parts   # the inverse
 
 A model is ``<family>_<domain>.safetensors`` + ``.json``; the user directory
 (``$INPAINTKIT_WEIGHTS`` or ``~/.local/share/inpaintkit/weights``) shadows the bundled models.
@@ -51,6 +52,11 @@ def add_weights_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--out", type=Path, required=True, help="the combined .safetensors")
     q.add_argument("--force", action="store_true", help="replace --out")
     q.set_defaults(func=combine_song_command)
+    q = ws.add_parser("split-song", help="write each part of a song2018 file as an export")
+    q.add_argument("file", help="the combined model (a .safetensors path or <family>_<domain>)")
+    q.add_argument("--out", type=Path, required=True, help="folder for G1.safetensors, G2...")
+    q.add_argument("--force", action="store_true", help="replace existing exports")
+    q.set_defaults(func=split_song_command)
 
 
 def installed() -> list[dict[str, Any]]:
@@ -149,4 +155,13 @@ def combine_song_command(args: argparse.Namespace) -> int:
     from inpaintkit.weights.write import combine_song_models
 
     print(f"wrote {combine_song_models(args.i2f, args.f2i, args.out, overwrite=args.force)}")
+    return 0
+
+
+def split_song_command(args: argparse.Namespace) -> int:
+    """Write each part of a combined Song model as its own export."""
+    from inpaintkit.weights.write import split_song_model
+
+    for part, path in split_song_model(_path(args.file), args.out, overwrite=args.force).items():
+        print(f"{part}: {path}")
     return 0

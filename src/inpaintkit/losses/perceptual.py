@@ -95,7 +95,7 @@ def perceptual_style_loss(
     vgg: FeatureNet,
     output: torch.Tensor,
     target: torch.Tensor,
-    mask: torch.Tensor,
+    mask: torch.Tensor | None,
     *,
     layers: Sequence[str] = DEFAULT_LAYERS,
     perceptual_weight: float = 1.0,
@@ -104,39 +104,43 @@ def perceptual_style_loss(
     """Perceptual and style losses of the output and of the composite against the target.
 
     One VGG forward on the batch ``[output, composite, target]`` (the target's features carry
-    no gradient). Terms whose weight is 0 are skipped.
+    no gradient). Terms whose weight is 0 are skipped. With ``mask=None`` only the whole
+    output is compared (for a network that outputs the whole image, like Song's G2).
 
     Args:
         vgg: ``vgg(x, layers=...) -> {layer: (B, C, h, w)}`` on images in [-1, 1]
             (:class:`inpaintkit.nn.vgg.VGG16Features`), frozen.
         output: (B, 3, H, W) the network's raw output in [-1, 1].
         target: (B, 3, H, W) the real images.
-        mask: (B, 1, H, W), 1 = hole.
+        mask: (B, 1, H, W), 1 = hole; None: no composite term.
         layers: VGG ReLU names.
         perceptual_weight, style_weight: each term's weight.
 
     Returns:
         ``(perceptual, style)`` unweighted scalars, each the sum of the output's and the
-        composite's distances (a skipped term is 0).
+        composite's distances (the output's alone without a mask; a skipped term is 0).
     """
-    if output.shape != target.shape or mask.shape[0] != output.shape[0]:
+    if output.shape != target.shape or (mask is not None and mask.shape[0] != output.shape[0]):
         raise ValueError(
             f"output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
-            f"{tuple(mask.shape)} must agree"
+            f"{None if mask is None else tuple(mask.shape)} must agree"
         )
     zero = output.new_zeros(())
     if perceptual_weight == 0 and style_weight == 0:
         return zero, zero
     B = output.shape[0]
-    composite = output * mask + target * (1 - mask)  # (B, 3, H, W)
     with torch.no_grad():
         real = vgg(target, layers=tuple(layers))
-    fake = vgg(torch.cat([output, composite]), layers=tuple(layers))  # (2B, C, h, w) each
-    out_f = {n: f[:B] for n, f in fake.items()}
-    comp_f = {n: f[B:] for n, f in fake.items()}
+    if mask is None:
+        fake = vgg(output, layers=tuple(layers))  # (B, C, h, w) each
+        outputs = [fake]
+    else:
+        composite = output * mask + target * (1 - mask)  # (B, 3, H, W)
+        fake = vgg(torch.cat([output, composite]), layers=tuple(layers))  # (2B, C, h, w) each
+        outputs = [{n: f[:B] for n, f in fake.items()}, {n: f[B:] for n, f in fake.items()}]
     perceptual = style = zero
     if perceptual_weight:
-        perceptual = perceptual_distance(out_f, real) + perceptual_distance(comp_f, real)
+        perceptual = sum((perceptual_distance(f, real) for f in outputs), zero)
     if style_weight:
-        style = style_distance(out_f, real) + style_distance(comp_f, real)
+        style = sum((style_distance(f, real) for f in outputs), zero)
     return perceptual, style

@@ -21,20 +21,22 @@ VGG_KINDS = ("imagenet", "random")
 RANDOM_VGG_SEED = 0
 
 
-def build_song_vgg(kind: str = "imagenet") -> VGG16Features:
+def build_song_vgg(kind: str = "imagenet", *, upto: str = "relu3_1") -> VGG16Features:
     """VGG16 up to relu3_1, frozen, eval mode: (B, 3, H, W) -> {"relu3_1": (B, 256, H/4, W/4)}.
 
     ``kind``: ``"imagenet"`` (:func:`~inpaintkit.nn.vgg.load_vgg16`, the only choice for real
     models) or ``"random"`` (He-normal weights from seed ``RANDOM_VGG_SEED``, zero biases, the
-    global RNG untouched: for tests without the weight package).
+    global RNG untouched: for tests without the weight package). ``upto``: the deepest layer
+    kept (a deeper one for the training recipes' perceptual losses; a random VGG's weights
+    depend on it).
     """
     if kind not in VGG_KINDS:
         raise InpaintError(f"vgg must be one of {VGG_KINDS}, got {kind!r}")
     if kind == "imagenet":
-        return load_vgg16(upto="relu3_1")
+        return load_vgg16(upto=upto)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(RANDOM_VGG_SEED)
-        net = VGG16Features(upto="relu3_1")
+        net = VGG16Features(upto=upto)
         for conv in net.convs.values():  # He init: activations keep their scale, like real VGG
             torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
             torch.nn.init.zeros_(conv.bias)

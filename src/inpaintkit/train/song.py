@@ -27,17 +27,21 @@ once per recipe instance on first use and is neither checkpointed nor exported;
 ``vgg="random"`` (a seeded random VGG16 prefix) exists for tests only: real models use
 ``"imagenet"``, and the card records the choice. The exports hold the generator alone (``G.``).
 
+``preset=efficient`` (:mod:`inpaintkit.train.song_config`; docs/efficient_training.md) adds a
+weight average of G (``G_ema``, checkpointed, sampled and exported instead of G) and VGG16
+perceptual and style losses (relu1_2/2_2/3_3 of a second frozen VGG16, of kind ``vgg``): on
+G1's output and composite, on G2's whole output.
+
     inpaintkit train song-i2f --data /data/imagenet/train --out runs/i2f   # then song-f2i
     combine_song_models("runs/i2f/export/song-i2f.safetensors", "runs/f2i/export/song-f2i...")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -45,124 +49,26 @@ from inpaintkit.composite import paste as compose
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.adversarial import gan_d_loss
 from inpaintkit.losses.masked import masked_l1
+from inpaintkit.losses.perceptual import DEFAULT_LAYERS
 from inpaintkit.losses.song import f2i_objective, i2f_objective, patch_logits
-from inpaintkit.masks import MASK_KINDS, make_mask
-from inpaintkit.models.song import (
-    D_FIELDS,
-    SONG2018,
-    ImageToFeature,
-    SongConfig,
-    g1_input,
-)
-from inpaintkit.models.song_vgg import VGG_KINDS, build_song_vgg, relu3_1
+from inpaintkit.models.song import D_FIELDS, SONG2018, ImageToFeature, SongConfig, g1_input
+from inpaintkit.models.song_vgg import build_song_vgg, relu3_1
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.train.config import to_dict
+from inpaintkit.train.ema import ema_copy, ema_decay_at, ema_update
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
+from inpaintkit.train.song_config import (
+    SongF2ITrainConfig,
+    SongI2FTrainConfig,
+    SongTrainConfig,
+    draw_masks,
+)
 from inpaintkit.weights import load_model
 from inpaintkit.weights.read import load_export
 from inpaintkit.weights.write import combine_song_models  # noqa: F401 (its older home)
 
 Features = Callable[[torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class SongTrainConfig:
-    """What both Song recipes share (defaults: the paper's 256 px models).
-
-    Attributes:
-        model: G and D sizes (:class:`~inpaintkit.models.song.SongConfig`).
-        batch_size: images per batch and per process (16; not given by the paper).
-        lr: Adam learning rate of D (and of G2 in ``song-f2i``): 2e-4.
-        beta1, beta2: Adam betas (0.5, 0.999).
-        adv_weight: weight of the adversarial loss (1; 0 trains without D).
-        mask_kinds: mask kinds of :mod:`inpaintkit.masks`, one drawn per image (``center``).
-        vgg: ``"imagenet"`` (real use) or ``"random"`` (tests without the weight package).
-        flip: random horizontal flips.
-        init_from: an export of this recipe to start G from (None: fresh weights): the same
-            G architecture, or the same at half the ``image_size``, grown one U-Net level
-            (:func:`~inpaintkit.train.grow.grow_unet_state`). D and Adam start fresh, so the
-            D fields (``models.song.D_FIELDS``) may differ from the export's.
-    """
-
-    model: SongConfig = field(default_factory=SongConfig)
-    batch_size: int = 16
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    adv_weight: float = 1.0
-    mask_kinds: tuple[str, ...] = ("center",)
-    vgg: str = "imagenet"
-    flip: bool = True
-    init_from: str | None = None
-
-    def validate(self) -> None:
-        """Raise InpaintError for values out of range."""
-        if self.batch_size < 1 or self.lr <= 0 or self.adv_weight < 0:
-            raise InpaintError("recipe.batch_size >= 1, lr > 0 and adv_weight >= 0 required")
-        bad = [k for k in self.mask_kinds if k not in MASK_KINDS]
-        if not self.mask_kinds or bad:
-            raise InpaintError(f"recipe.mask_kinds must name kinds from {sorted(MASK_KINDS)}")
-        if self.vgg not in VGG_KINDS:
-            raise InpaintError(f"recipe.vgg must be one of {VGG_KINDS}, got {self.vgg!r}")
-        need = 3 * 2**self.model.d1_layers  # one PatchGAN logit
-        if self.model.image_size < need:
-            raise InpaintError(f"recipe.model.image_size must be >= {need} for D1")
-
-
-@dataclass
-class SongI2FTrainConfig(SongTrainConfig):
-    """``song-i2f``: also G1's learning rate and the loss weights (the paper's).
-
-    Attributes:
-        lr_g: G1's Adam learning rate (2e-3, ten times D1's ``lr``).
-        img_weight, feat_weight: weights of L_img (1000) and L_feat (0.001).
-        overlap, overlap_weight: the known band around the hole in L_img: width in pixels (7)
-            and weight relative to the hole (10), as Context Encoder's overlap.
-    """
-
-    lr_g: float = 2e-3
-    img_weight: float = 1000.0
-    feat_weight: float = 0.001
-    overlap: int = 7
-    overlap_weight: float = 10.0
-
-
-@dataclass
-class SongF2ITrainConfig(SongTrainConfig):
-    """``song-f2i``: also the l1 weight, patch-swap and the G1 mixture.
-
-    Attributes:
-        l1_weight: weight of the whole-image l1 (100).
-        patch, stride: patch-swap's patch size and source stride (3, 1).
-        mix_g1: path of a ``song-i2f`` export: fine-tune on a mixture with its features
-            (None: ground-truth features only, the paper's first stage).
-        mix_fraction: fraction of images whose features come from G1's composite (0.5).
-    """
-
-    l1_weight: float = 100.0
-    patch: int = 3
-    stride: int = 1
-    mix_g1: str | None = None
-    mix_fraction: float = 0.5
-
-    def validate(self) -> None:
-        """Raise InpaintError for values out of range."""
-        super().validate()
-        if not 0 <= self.mix_fraction <= 1 or self.l1_weight < 0:
-            raise InpaintError("recipe.mix_fraction must be in [0, 1] and l1_weight >= 0")
-
-
-def draw_masks(kinds: Sequence[str], n: int, size: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` holes (n, 1, size, size) float, 1 = hole, each of a kind drawn from ``kinds``.
-
-    Kinds and mask seeds are drawn from ``generator``, so a step's holes are fixed by its seed.
-    """
-    dev = generator.device
-    which = torch.randint(0, len(kinds), (n,), generator=generator, device=dev).tolist()
-    seeds = torch.randint(0, 2**31 - 1, (n,), generator=generator, device=dev).tolist()
-    masks = [make_mask(kinds[k], (size, size), seed=s) for k, s in zip(which, seeds, strict=True)]
-    return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(dev)
 
 
 #: the older name of :func:`inpaintkit.losses.masked.masked_l1` (G1's image and feature losses)
@@ -171,25 +77,31 @@ weighted_l1 = masked_l1
 
 def i2f_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], features: Features,
-    real: torch.Tensor, mask: torch.Tensor, cfg: SongI2FTrainConfig,
+    real: torch.Tensor, mask: torch.Tensor, cfg: SongI2FTrainConfig, vgg: nn.Module | None = None,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G1's objective (:func:`inpaintkit.losses.song.i2f_objective`) with ``cfg``'s weights."""
+    """G1's objective (:func:`inpaintkit.losses.song.i2f_objective`) with ``cfg``'s weights
+    (the perceptual and style terms need ``vgg``, VGG16 up to relu3_3)."""
     cond = None
     if cfg.adv_weight > 0:
         cond = g1_input(real, mask, mask_channel=cfg.model.mask_channel)
     return i2f_objective(
         G, D, features, real, mask, condition=cond, overlap=cfg.overlap,
         overlap_weight=cfg.overlap_weight, img_weight=cfg.img_weight,
-        feat_weight=cfg.feat_weight, adv_weight=cfg.adv_weight,
+        feat_weight=cfg.feat_weight, adv_weight=cfg.adv_weight, vgg=vgg,
+        perceptual_weight=cfg.perceptual_weight, style_weight=cfg.style_weight,
     )  # fmt: skip
 
 
 def f2i_losses(
     G: Callable[..., torch.Tensor], D: Callable[..., torch.Tensor], swapped: torch.Tensor,
-    real: torch.Tensor, cfg: SongF2ITrainConfig,
+    real: torch.Tensor, cfg: SongF2ITrainConfig, vgg: nn.Module | None = None,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """G2's objective (:func:`inpaintkit.losses.song.f2i_objective`) with ``cfg``'s weights."""
-    return f2i_objective(G, D, swapped, real, l1_weight=cfg.l1_weight, adv_weight=cfg.adv_weight)
+    """G2's objective (:func:`inpaintkit.losses.song.f2i_objective`) with ``cfg``'s weights
+    (the perceptual and style terms need ``vgg``, VGG16 up to relu3_3)."""
+    return f2i_objective(
+        G, D, swapped, real, l1_weight=cfg.l1_weight, adv_weight=cfg.adv_weight, vgg=vgg,
+        perceptual_weight=cfg.perceptual_weight, style_weight=cfg.style_weight,
+    )  # fmt: skip
 
 
 class _SongRecipe(Recipe):
@@ -205,6 +117,7 @@ class _SongRecipe(Recipe):
     def __init__(self) -> None:
         self._preview: torch.Tensor | None = None
         self._vgg: nn.Module | None = None
+        self._loss_vgg: nn.Module | None = None
 
     def features(self, cfg: SongTrainConfig, device: torch.device) -> Features:
         """relu3_1 of images on ``device``; the VGG is built on the first call."""
@@ -212,6 +125,15 @@ class _SongRecipe(Recipe):
             self._vgg = build_song_vgg(cfg.vgg)
         self._vgg.to(device)
         return lambda x: relu3_1(self._vgg, x).float()
+
+    def loss_vgg(self, cfg: SongTrainConfig, device: torch.device) -> nn.Module | None:
+        """The frozen VGG16 (to relu3_3, of kind ``cfg.vgg``) of the perceptual and style
+        losses, built on the first call; None when both weights are 0."""
+        if not (cfg.perceptual_weight or cfg.style_weight):
+            return None
+        if self._loss_vgg is None:
+            self._loss_vgg = build_song_vgg(cfg.vgg, upto=DEFAULT_LAYERS[-1])
+        return self._loss_vgg.to(device)
 
     def architecture(self, cfg: SongTrainConfig) -> dict[str, Any]:
         """G's config and the VGG its features come from (the method reads both)."""
@@ -228,11 +150,15 @@ class _SongRecipe(Recipe):
         return real, mask.to(real.dtype)
 
     def adam(self, G: nn.Module, D: nn.Module, lr_g: float, cfg: SongTrainConfig) -> Models:
-        """G with Adam(lr_g), D with Adam(cfg.lr), betas (beta1, beta2)."""
+        """G with Adam(lr_g), D with Adam(cfg.lr), betas (beta1, beta2); the weight average
+        ``G_ema`` (a copy of G as it starts) when ``ema_decay`` > 0."""
         betas = (cfg.beta1, cfg.beta2)
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
-        return Models(nets={"G": G, "D": D}, optimizers={"G": opt_g, "D": opt_d})
+        nets = {"G": G, "D": D}
+        if cfg.ema_decay > 0:
+            nets["G_ema"] = ema_copy(G)
+        return Models(nets=nets, optimizers={"G": opt_g, "D": opt_d})
 
     def initial_state(self, G: nn.Module, cfg: SongTrainConfig) -> dict[str, torch.Tensor]:
         """G's state from the export ``cfg.init_from``, grown if it is at half the size.
@@ -262,9 +188,14 @@ class _SongRecipe(Recipe):
         return grow_unet_state(nets["G"], G)
 
     def phases(self, cfg: SongTrainConfig) -> list[Phase]:
-        """D then G, once each; G alone when ``adv_weight`` is 0."""
-        g = Phase("G", optimizer="G", step=self.g_step)
+        """D then G, once each (and the EMA update after G); G alone when ``adv_weight`` is 0."""
+        after = self._ema_after if cfg.ema_decay > 0 else None
+        g = Phase("G", optimizer="G", step=self.g_step, after=after)
         return [g] if cfg.adv_weight == 0 else [Phase("D", optimizer="D", step=self.d_step), g]
+
+    def _ema_after(self, ctx: Ctx) -> None:
+        decay = ema_decay_at(ctx.step, ctx.cfg.ema_decay)
+        ema_update(ctx.nets["G_ema"], ctx.nets["G"], decay=decay)
 
     def d_step(self, ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """One D update: BCE of (condition, real image) vs (condition, G's image) pairs."""
@@ -281,20 +212,22 @@ class _SongRecipe(Recipe):
     ) -> torch.Tensor:
         """Rows of (input with the hole in white, G's image, original), up to ``n`` images.
 
-        Uses the first training batch (fixed for the run) and holes drawn from ``generator``.
+        Uses the first training batch (fixed for the run), holes drawn from ``generator`` and
+        the exported G (the average when there is one).
         """
         S = cfg.model.image_size
         if self._preview is None:
             return torch.zeros(3, 3, S, S)
-        device = next(nets["G"].parameters()).device
+        G = nets.get("G_ema", nets["G"])
+        device = next(G.parameters()).device
         real = self._preview[: max(1, n // 3)].to(device)
         mask = draw_masks(cfg.mask_kinds, real.shape[0], S, generator).to(device)
-        rows = [real * (1 - mask) + mask, self.generate(nets["G"], real, mask, cfg, generator)]
+        rows = [real * (1 - mask) + mask, self.generate(G, real, mask, cfg, generator)]
         return torch.stack([*rows, real], dim=1).flatten(0, 1).clamp(-1, 1)  # (3 n, 3, S, S)
 
     def export(self, nets: dict[str, nn.Module], cfg: SongTrainConfig) -> dict[str, nn.Module]:
-        """The generator alone (``G.``)."""
-        return {"G": nets["G"]}
+        """The generator alone (``G.``; the average ``G_ema`` when there is one)."""
+        return {"G": nets.get("G_ema", nets["G"])}
 
 
 @register_recipe
@@ -329,7 +262,8 @@ class SongI2FRecipe(_SongRecipe):
         assert real is not None
         real, mask = self.batch(ctx, real)
         feats = self.features(ctx.cfg, ctx.device)
-        return i2f_losses(ctx.nets["G"], ctx.nets["D"], feats, real, mask, ctx.cfg)
+        vgg = self.loss_vgg(ctx.cfg, ctx.device)
+        return i2f_losses(ctx.nets["G"], ctx.nets["D"], feats, real, mask, ctx.cfg, vgg)
 
 
 @register_recipe
@@ -393,4 +327,5 @@ class SongF2IRecipe(_SongRecipe):
         assert real is not None
         real, mask = self.batch(ctx, real)
         swapped = self.swapped(real, mask, ctx.cfg, ctx.generator)
-        return f2i_losses(ctx.nets["G"], ctx.nets["D"], swapped, real, ctx.cfg)
+        vgg = self.loss_vgg(ctx.cfg, ctx.device)
+        return f2i_losses(ctx.nets["G"], ctx.nets["D"], swapped, real, ctx.cfg, vgg)

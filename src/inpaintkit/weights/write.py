@@ -11,7 +11,8 @@ The one writer of the model-file format that :mod:`inpaintkit.weights.read` read
      "data_terms": "..."}
 
   ``metrics`` is empty here: the evaluation harness fills it in later.
-- :func:`combine_song_models`: one ``song2018`` file from a ``song-i2f`` and ``song-f2i`` exports.
+- :func:`combine_song_models`: one ``song2018`` file from a ``song-i2f`` and ``song-f2i`` exports;
+  :func:`split_song_model` the inverse (the exports back, e.g. to continue training one part).
 - :func:`bundle_model` (into the package) and :func:`install_model` (into the user directory):
   copy an export under its ``<family>_<domain>`` name, the card gaining ``file_mib`` and
   ``sha256`` (of the ``.safetensors`` bytes), and check that it loads.
@@ -47,6 +48,7 @@ __all__ = [
     "file_sha256",
     "install_model",
     "model_card",
+    "split_song_model",
     "verify_model",
     "write_card",
 ]
@@ -180,6 +182,42 @@ def combine_song_models(
     save_file(tensors, str(out), metadata={"model": "song", "card": json.dumps(card)})
     write_card(out.with_suffix(".json"), card)
     return out
+
+
+def split_song_model(
+    path: str | Path, out_dir: str | Path, *, overwrite: bool = False
+) -> dict[str, Path]:
+    """Write each part of a combined ``song2018`` file back as its own export.
+
+    The inverse of :func:`combine_song_models`: ``<out_dir>/<part>.safetensors`` (the part's
+    tensors under ``G.``, as the training recipes export them) and its card (the part's card
+    from the combined card's ``parts``), for each part (``G1``, ``G2`` or ``G2_<size>``). The
+    tensors are copied unchanged (fp16). Use a part as ``recipe.init_from`` to continue it.
+
+    Returns:
+        ``{part: path of its .safetensors}``.
+
+    Raises:
+        InpaintError: not a combined Song file, or an existing output without ``overwrite``.
+    """
+    nets, card = load_export(path, dtype=torch.float16)
+    parts = card.get("parts", {})
+    if card.get("model") != "song" or not nets or set(nets) - set(parts):
+        raise InpaintError(f"{path} is not a combined song2018 model file (card model "
+                           f"{card.get('model')!r})")  # fmt: skip
+    out = Path(out_dir)
+    targets = {name: out / f"{name}.safetensors" for name in nets}
+    clash = [t for t in targets.values() if t.exists() or t.with_suffix(".json").exists()]
+    if clash and not overwrite:
+        raise InpaintError(f"{clash[0]} already exists; pass overwrite=True to replace it")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, state in nets.items():
+        part_card = parts[name]
+        meta = {"model": part_card.get("model", name), "card": json.dumps(part_card)}
+        tensors = {f"G.{k}": v.contiguous() for k, v in state.items()}
+        save_file(tensors, str(targets[name]), metadata=meta)
+        write_card(targets[name].with_suffix(".json"), part_card)
+    return targets
 
 
 def file_sha256(path: str | Path) -> str:
