@@ -111,3 +111,13 @@ def test_ema_update_and_warm_up() -> None:
     wrapped = nn.Module()
     wrapped.module = net  # a DDP-like wrapper
     assert unwrap(wrapped) is net
+
+
+def test_without_a_mask_only_the_whole_output_is_compared() -> None:
+    target = torch.zeros(1, 3, 4, 4)
+    output = torch.full((1, 3, 4, 4), 0.5)
+    perc, style = perceptual_style_loss(
+        _Identity(), output, target, None, layers=("x",), style_weight=1.0
+    )
+    assert float(perc) == pytest.approx(0.5)  # |0.5 - 0| once: no composite term
+    assert float(style) == pytest.approx(0.25 / 3)  # gram of 0.5s: 0.25 H W / (C H W), C = 3
