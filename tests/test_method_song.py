@@ -380,11 +380,10 @@ def test_bundled_256_model_runs_g2_at_128_and_256(
     assert np.array_equal(res.pixels[~hole], pixels[~hole])
     err = np.abs(res.pixels[hole].astype(float) - pixels[hole]).mean()
     mean_fill = np.abs(pixels[~hole].mean(axis=0) - pixels[hole].astype(float)).mean()
-    # weak (docs/song.md): 30.4 against the mean colour's 31.2 on this cat's face, but its own
-    # 256 px G2 beats natural128's 128 px G2 forced to run at 256 (33.4: dark blotches)
-    forced = inpaintkit.inpaint(pixels, hole, "song2018", model="natural128", scales=(128, 256))
-    err_forced = np.abs(forced.pixels[hole].astype(float) - pixels[hole]).mean()
-    assert err < min(mean_fill, err_forced - 1), (err, mean_fill, err_forced)
+    # weak (docs/song.md): 30.4 against the mean colour's 31.2 on this cat's face. (Its 256 px
+    # G2 no longer beats natural128's G2 forced to run at 256: 29.9 since that G2 was continued
+    # with the efficient preset, 33.4 before; docs/efficient_training.md.)
+    assert err < mean_fill, (err, mean_fill)
 
 
 def test_song_reports_progress_per_network_pass(model_files: dict[str, Path]) -> None:
