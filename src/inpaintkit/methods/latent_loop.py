@@ -65,6 +65,21 @@ def _initial_latents(
     return z.to(device)
 
 
+def _start(
+    B: int, R: int, z_dim: int, prior: str, generator: torch.Generator, device: torch.device,
+    z_init: torch.Tensor | None, clip: float | None,
+) -> torch.Tensor:  # fmt: skip
+    """(B * R, z_dim) starting latents: draws from the prior; with ``z_init`` (B, z_dim), row
+    b * R (each image's first restart) is z_init[b], clipped to [-clip, clip]."""
+    z = _initial_latents(B * R, z_dim, prior, generator, device)
+    if z_init is not None:
+        if z_init.shape != (B, z_dim):
+            raise ValueError(f"z_init must be (B, z_dim) = {(B, z_dim)}, got {tuple(z_init.shape)}")
+        first = z_init.detach().to(device, torch.float32)
+        z.view(B, R, z_dim)[:, 0] = first.clamp(-clip, clip) if clip is not None else first
+    return z
+
+
 def _prior_term(d_out: torch.Tensor, kind: str, weight: float) -> torch.Tensor:
     if kind == "gan":
         return prior_loss_gan(d_out, lam=weight, mode="paper")
@@ -93,17 +108,15 @@ def _best_of(
     objective: Callable[[torch.Tensor], torch.Tensor],
     z: torch.Tensor,
     k: int,
-    z_dim: int,
-    prior: str,
-    generator: torch.Generator,
+    draw: Callable[[], torch.Tensor],
 ) -> torch.Tensor:
-    """For each row of ``z`` (N, z_dim), the lowest-``objective`` of it and k-1 fresh draws.
+    """For each row of ``z`` (N, z_dim), the lowest-``objective`` of it and k-1 ``draw()``s.
 
     The candidates are scored one batch of N at a time, so memory stays that of one step.
     """
     best, best_loss = z, objective(z)
     for _ in range(k - 1):
-        cand = _initial_latents(z.shape[0], z_dim, prior, generator, z.device)
+        cand = draw()
         loss = objective(cand)
         better = loss < best_loss
         best = torch.where(better[:, None], cand, best)
@@ -162,6 +175,9 @@ def latent_search(
     progress: bool = True,
     precision: str = "fp32",
     init_candidates: int = 1,
+    z_init: torch.Tensor | None = None,
+    init_jitter: float = 0.0,
+    on_latent: Callable[[int, torch.Tensor], None] | None = None,
 ) -> SearchResult:
     """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
 
@@ -200,6 +216,13 @@ def latent_search(
         init_candidates: draw this many latents per search and start from the one with the
             lowest loss (one forward pass each, no gradients); 1 = the papers' single random
             start. A good start lets the search converge in far fewer steps.
+        z_init: (B, z_dim) a start for each image (e.g. a latent encoder's guess,
+            :mod:`inpaintkit.models.latent_encoder`): the first restart of each image starts
+            there (clipped), the others from the prior.
+        init_jitter: with ``init_candidates`` > 1, draw the candidates as each start plus this
+            much Gaussian noise (clipped) instead of from the prior (0).
+        on_latent: ``on_latent(step, z)`` with the (B * restarts, z_dim) latents at the start
+            (step 0) and after every step (measurements of quality against steps).
 
     Returns:
         ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
@@ -236,10 +259,20 @@ def latent_search(
         return loss
 
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
-    z = _initial_latents(B * R, z_dim, prior, generator, y.device)
+    z = _start(B, R, z_dim, prior, generator, y.device, z_init, clip)
     if init_candidates > 1:
+
+        def draw() -> torch.Tensor:
+            if init_jitter <= 0:
+                return _initial_latents(B * R, z_dim, prior, generator, y.device)
+            noise = torch.randn(z.shape, generator=generator, device=generator.device)
+            cand = z + init_jitter * noise.to(y.device)
+            return cand.clamp(-clip, clip) if clip is not None else cand
+
         with torch.no_grad(), eval_mode(G, D):
-            z = _best_of(objective, z, init_candidates, z_dim, prior, generator)
+            z = _best_of(objective, z, init_candidates, draw)
+    if on_latent is not None:
+        on_latent(0, z.detach())
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr, betas=betas)
     previous: torch.Tensor | None = None
@@ -253,6 +286,8 @@ def latent_search(
                 with torch.no_grad():
                     z.clamp_(-clip, clip)
             loss = loss.detach()
+            if on_latent is not None:
+                on_latent(step + 1, z.detach())
             bar.set_postfix(loss=f"{loss.mean().item():.4g}")
             if callback is not None:
                 callback(step + 1, loss.mean().item())

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.checks import check_choice
 from inpaintkit.methods.latent_loop import Callback, SearchResult, eval_mode, latent_search
 from inpaintkit.methods.latent_presets import PRESETS, preset_steps, resolve_preset
 from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
@@ -77,6 +78,7 @@ def inpaint_with_model(
     seed: int,
     device: str,
     blend: bool,
+    start: str = "auto",
     **search: Any,
 ) -> MethodResult:
     """Load ``method``'s model, crop the input around its holes, run :func:`latent_search`.
@@ -87,7 +89,12 @@ def inpaint_with_model(
     that is not S x S is resized to S for the search and its fill G(z) resized back; the fill
     is composed at full resolution (known pixels stay the input's). Holes that no square crop
     inside the image can hold are refused before any search runs.
+
+    ``start``: ``auto`` starts from the model's latent encoder when one is installed for it
+    (:func:`~inpaintkit.weights.encoders.find_encoder`), else from random latents; ``encoder``
+    requires one; ``random`` ignores it.
     """
+    check_choice(method, "start", start, STARTS)
     path = resolve_model(method, model)
     G, D, cfg = load_gan(method, path, device)
     S = cfg.image_size
@@ -100,13 +107,49 @@ def inpaint_with_model(
     except InpaintError as e:
         raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
     notes = crop_note(boxes, S, tuple(x.shape[-2:]), path.stem.removeprefix(f"{method}_"))
+    z_init, used = _encoder_start(method, path, start, x_s, m_s, cfg, device)
+    if used:
+        notes.append(f"the search started from the latent encoder {used.name}")
     gen = torch.Generator(device=dev).manual_seed(seed)
-    found = latent_search(G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, **search)
+    found = latent_search(
+        G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, z_init=z_init, **search
+    )
     with torch.no_grad(), eval_mode(G):
         fill = paste_squares(x, G(found.z), boxes)  # G(z): (B, 3, S, S)
     out = compose(x, m, fill, blend=blend)
-    extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path)}
+    extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path),
+              "start": "encoder" if used else "random"}  # fmt: skip
     return MethodResult(image=out.to(image.device), extras=extras, notes=notes)
+
+
+#: the ``start`` option's choices (see :func:`inpaint_with_model`).
+STARTS = ("auto", "encoder", "random")
+
+
+def _encoder_start(
+    method: str, path: Any, start: str, x: torch.Tensor, m: torch.Tensor, cfg: Any, device: str
+) -> tuple[torch.Tensor | None, Any]:
+    """(E(x, m) (B, z_dim), the encoder's file) when ``start`` uses the model's encoder, else
+    (None, None). x (B, 3, S, S) with holes blanked, m (B, 1, S, S)."""
+    from inpaintkit.weights import install_hint, load_model
+    from inpaintkit.weights.encoders import find_encoder
+
+    found = find_encoder(path) if start != "random" else None
+    if found is None:
+        if start == "encoder":
+            raise InpaintError(
+                f"start='encoder' needs a latent encoder for {path.name} and none is "
+                f"installed; {install_hint('latent_encoder')}"
+            )
+        return None, None
+    E = load_model("latent_encoder", found, device, only=("E",)).nets["E"]
+    if (E.cfg.z_dim, E.cfg.image_size) != (cfg.z_dim, cfg.image_size):
+        raise InpaintError(
+            f"{found.name} encodes {E.cfg.image_size} px into z {E.cfg.z_dim}, but "
+            f"{path.name} has {cfg.image_size} px and z {cfg.z_dim}"
+        )
+    with torch.no_grad(), eval_mode(E):
+        return E(x, m).float(), found
 
 
 @register_method(
@@ -128,6 +171,7 @@ def yeh2017(
     *,
     model: str | None = None,
     preset: Literal["paper", "fast"] = "paper",
+    start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.01,
@@ -156,6 +200,8 @@ def yeh2017(
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
         preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
+            ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
         lr: Adam learning rate of the latent search.
@@ -180,7 +226,7 @@ def yeh2017(
     # fmt: off
     return inpaint_with_model(
         "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="uniform", restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
+        start=start, prior="uniform", restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
         prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
         padding=padding, progress=progress, callback=callback,
     )
@@ -206,6 +252,7 @@ def vitoria2019(
     *,
     model: str | None = None,
     preset: Literal["paper", "fast"] = "paper",
+    start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
     lr: float = 0.03,
@@ -231,6 +278,8 @@ def vitoria2019(
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
         preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
+            ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
         lr: Adam learning rate of the latent search.
@@ -255,7 +304,7 @@ def vitoria2019(
     # fmt: off
     return inpaint_with_model(
         "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="normal", restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
+        start=start, prior="normal", restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
         alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
         padding=padding, progress=progress, callback=callback,
     )
