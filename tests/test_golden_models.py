@@ -28,7 +28,9 @@ from PIL import Image
 from inpaintkit.registry import get_method, list_methods
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src/inpaintkit/weights"
-BUNDLED = sorted(WEIGHTS.glob("*.safetensors"))
+#: the models (a model's latent encoder, ``<model>.encoder.safetensors``, is part of its model's
+#: golden output: the search starts from it)
+BUNDLED = sorted(p for p in WEIGHTS.glob("*.safetensors") if not p.stem.endswith(".encoder"))
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGEN = os.environ.get("INPAINTKIT_REGEN_GOLDEN") == "1"
 #: method -> options that make it fast and deterministic.
