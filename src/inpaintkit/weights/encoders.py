@@ -19,6 +19,7 @@ sha256, so a user's own ``yeh2017_celeba64`` never starts from the bundled model
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,11 @@ def encoder_name(model: str) -> str:
 
 @functools.lru_cache(maxsize=32)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    from inpaintkit.weights.write import file_sha256
-
-    return file_sha256(path)
+    h = hashlib.sha256()  # as weights.write.file_sha256 (which imports this module)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def model_sha256(path: str | Path) -> str:
