@@ -84,25 +84,28 @@ def run_start(
     y = truth * (1 - m)
     want = {s for s in steps if s <= max_steps}
     rows: list[dict[str, Any]] = []
-    overhead = 0.0
-    t0 = time.perf_counter()
+    overhead = cpu_overhead = 0.0
+    t0, c0 = time.perf_counter(), time.process_time()
 
     def on_latent(step: int, z: torch.Tensor) -> None:
-        nonlocal overhead
+        nonlocal overhead, cpu_overhead
         if step not in want:
             return
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         with torch.no_grad():
             fill = G(z)
         row = {
             "start": name,
             "step": step,
-            "seconds": t - t0 - overhead,
+            "seconds": t - t0 - overhead,  # wall: depends on the machine's load
+            "cpu_seconds": c - c0 - cpu_overhead,  # this process's CPU time (all its threads)
+            "threads": torch.get_num_threads(),
             **measure(fill, y, m, truth),
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
         overhead += time.perf_counter() - t
+        cpu_overhead += time.process_time() - c
 
     extra: dict[str, Any] = {"on_latent": on_latent}
     if name == "encoder_jitter":
