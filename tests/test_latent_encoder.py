@@ -192,6 +192,9 @@ def test_install_beside_its_model_and_the_default_start_switches(
     assert torch.equal(fn(x, m, start="encoder", **opts).image, auto.image)
     assert torch.equal(fn(x, m, start="random", **opts).image, before.image)
     assert not torch.equal(auto.image, before.image)
+    # the fast preset's 32 random candidates are dropped beside the encoder's z unless asked for
+    fast = fn(x, m, preset="fast", **opts)
+    assert torch.equal(fast.image, fn(x, m, preset="fast", init_candidates=1, **opts).image)
 
     # iterations=0: the fill is G(E(x, m)) itself
     E = weights.load_model("latent_encoder", installed).nets["E"]

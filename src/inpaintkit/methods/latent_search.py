@@ -79,6 +79,7 @@ def inpaint_with_model(
     device: str,
     blend: bool,
     start: str = "auto",
+    given_candidates: bool = False,
     **search: Any,
 ) -> MethodResult:
     """Load ``method``'s model, crop the input around its holes, run :func:`latent_search`.
@@ -92,7 +93,9 @@ def inpaint_with_model(
 
     ``start``: ``auto`` starts from the model's latent encoder when one is installed for it
     (:func:`~inpaintkit.weights.encoders.find_encoder`), else from random latents; ``encoder``
-    requires one; ``random`` ignores it.
+    requires one; ``random`` ignores it. An encoder's start is the only candidate unless the
+    caller gave ``init_candidates`` (``given_candidates``): the presets' random candidates
+    beside it made no better fills (docs/latent_search.md, "Amortised search").
     """
     check_choice(method, "start", start, STARTS)
     path = resolve_model(method, model)
@@ -110,6 +113,8 @@ def inpaint_with_model(
     z_init, used = _encoder_start(method, path, start, x_s, m_s, cfg, device)
     if used:
         notes.append(f"the search started from the latent encoder {used.name}")
+        if not given_candidates:  # measured: random candidates beside E's z do not help
+            search["init_candidates"] = 1
     gen = torch.Generator(device=dev).manual_seed(seed)
     found = latent_search(
         G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, z_init=z_init, **search
@@ -212,7 +217,8 @@ def yeh2017(
         padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
         blend: Poisson-blend the fill into the image (the paper's); False pastes it.
         precision: ``fp32`` or ``bf16`` search (None: the preset's).
-        init_candidates: random latents tried before the search; the best starts it.
+        init_candidates: latents tried before the search; the best starts it (None: the
+            preset's for a random start, 1 for an encoder's: its z only).
         early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
         seed: seed of the random starts; the same seed gives the same fill.
         device: torch device to run on.
@@ -226,7 +232,8 @@ def yeh2017(
     # fmt: off
     return inpaint_with_model(
         "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
-        start=start, prior="uniform", restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
+        start=start, given_candidates=init_candidates is not None, prior="uniform",
+        restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
         prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
         padding=padding, progress=progress, callback=callback,
     )
@@ -290,7 +297,8 @@ def vitoria2019(
         padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
         blend: Poisson-blend the fill into the image (the paper's); False pastes it.
         precision: ``fp32`` or ``bf16`` search (None: the preset's).
-        init_candidates: random latents tried before the search; the best starts it.
+        init_candidates: latents tried before the search; the best starts it (None: the
+            preset's for a random start, 1 for an encoder's: its z only).
         early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
         seed: seed of the random starts; the same seed gives the same fill.
         device: torch device to run on.
@@ -304,7 +312,8 @@ def vitoria2019(
     # fmt: off
     return inpaint_with_model(
         "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
-        start=start, prior="normal", restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
+        start=start, given_candidates=init_candidates is not None, prior="normal",
+        restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
         alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
         padding=padding, progress=progress, callback=callback,
     )
