@@ -7,7 +7,8 @@ fills: several plausible faces for one hole. :func:`latent_search_samples` keeps
 1. sort each image's R restarts by their final search loss, lowest first;
 2. take the best; walk down the list and take a restart only if its fill differs from every
    fill taken so far by at least ``min_distance`` (:func:`hole_distance`: the RMS difference
-   inside the hole, on a 0..1 intensity scale), until K are taken;
+   inside the hole, on a 0..1 intensity scale, of the fills as composed into the image, i.e.
+   Poisson-blended when blending is on), until K are taken;
 3. if fewer than K pass, the rest are the most different of the remaining restarts (the one
    farthest from all taken fills first), and the result says how many passed.
 
@@ -53,7 +54,7 @@ def hole_distance(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) -> torch
     tensor([1.])
     """
     sq = ((a - b) / 2).pow(2) * mask  # (..., 3, H, W)
-    area = (3 * mask.expand_as(sq).sum((-3, -2, -1))).clamp_min(1)
+    area = mask.expand_as(sq).sum((-3, -2, -1)).clamp_min(1)  # hole pixels x 3 channels
     return (sq.sum((-3, -2, -1)) / area).sqrt()
 
 
@@ -114,18 +115,16 @@ def latent_search_samples(
     B, R, _ = z.shape
     with torch.no_grad(), eval_mode(G):
         every = generate(G, z.flatten(0, 1), search.get("precision", "fp32"))
-    every = every.view(B, R, *every.shape[1:])  # (B, R, 3, S, S)
+    # compared as the user sees them: blending keeps a fill's gradients, not its mean colour
+    y_r, m_r = y.detach().repeat_interleave(R, 0), mask.repeat_interleave(R, 0)
+    shown = compose(y_r, m_r, every, blend=blend).view(B, R, *y.shape[1:])  # (B, R, 3, S, S)
+    every = every.view(B, R, *every.shape[1:])
     picks, passed = [], []
     for b in range(B):
-        taken, n = pick_distinct(every[b], loss[b], mask[b : b + 1], samples, min_distance)
+        taken, n = pick_distinct(shown[b], loss[b], mask[b : b + 1], samples, min_distance)
         picks.append(taken)
         passed.append(n)
     idx = torch.tensor(picks, device=z.device)  # (B, K)
     rows = torch.arange(B, device=z.device)[:, None]
-    fills = every[rows, idx]  # (B, K, 3, S, S)
-    K = samples
-    y_k = y.detach().repeat_interleave(K, 0)
-    m_k = mask.repeat_interleave(K, 0)
-    images = compose(y_k, m_k, fills.flatten(0, 1), blend=blend).view(B, K, *y.shape[1:])
     distinct = torch.tensor(passed, device=z.device)
-    return Samples(images, fills, z[rows, idx], loss[rows, idx], distinct)
+    return Samples(shown[rows, idx], every[rows, idx], z[rows, idx], loss[rows, idx], distinct)

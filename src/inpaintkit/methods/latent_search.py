@@ -50,7 +50,7 @@ __all__ = [
 #: most fills one call may ask for (each costs two more searches per image).
 MAX_SAMPLES = 16
 #: the least RMS difference in the hole (0..1 scale) between two of the ``samples`` fills.
-SAMPLE_DISTANCE = 0.03
+SAMPLE_DISTANCE = 0.05
 
 
 def _check_samples(samples: Any, distance: Any) -> None:
@@ -153,7 +153,7 @@ def _several_fills(
     min_distance = search.pop("sample_distance")
     restarts = max(search.pop("restarts"), 2 * k)
     found = latent_search_samples(
-        G, D, x_s, m_s, samples=k, min_distance=min_distance, blend=False, restarts=restarts,
+        G, D, x_s, m_s, samples=k, min_distance=min_distance, blend=blend, restarts=restarts,
         **search,
     )  # fmt: skip
     B = x.shape[0]
