@@ -162,6 +162,7 @@ def test_api_returns_the_fills_and_saves_them(tiny_yeh: Path, tmp_path: Path) ->
     assert not np.array_equal(res.samples[1][hole], res.samples[2][hole])
     second = res.sample(1)
     assert second.pixels is res.samples[1] and second.samples == [second.pixels]
+    assert second.extras["loss"].item() == res.extras["sample_losses"].reshape(-1)[1].item()
     paths = res.save_samples(tmp_path / "out.png")
     assert [p.name for p in paths] == ["out_1.png", "out_2.png", "out_3.png"]
     assert np.array_equal(np.asarray(Image.open(paths[2])), res.samples[2])

@@ -64,10 +64,10 @@ class Inpainted:
 
     def sample(self, i: int) -> Inpainted:
         """The ``i``-th fill (0 = the best, the same as ``self``) as a result of its own."""
-        loss = self.extras.get("sample_losses")
+        loss = self.extras.get("sample_losses")  # (1, K) from inpaint, (K,) from inpaint_batch
         extras = dict(self.extras)
-        if loss is not None and len(loss) == len(self.samples):
-            extras["loss"] = loss[i : i + 1]
+        if isinstance(loss, torch.Tensor) and loss.numel() == len(self.samples):
+            extras["loss"] = loss.reshape(-1)[i : i + 1]
         pixels = self.samples[i]
         return Inpainted(
             pixels, self.mask, self.source, self.method, self.seconds, list(self.notes), extras,
