@@ -117,24 +117,21 @@ def test_coerce_refuses_with_what_it_expects(value, tp, message):
         coerce(value, tp)
 
 
-def test_bad_values_name_the_key_on_both_paths():
-    with pytest.raises(InpaintError, match=r"bad value for _typed_probe option 'limit': expects"):
-        _method("limit=lots")
-    with pytest.raises(InpaintError, match=r"config key 'limit' expects int, got 'lots'"):
-        _config("limit=lots")
-    with pytest.raises(InpaintError, match=r"choose l1 \| l2"):
-        _method("mode=l3")
-    with pytest.raises(InpaintError, match=r"config key 'mode' got 'l3'; choose l1 \| l2"):
-        _config("mode=l3")
-
-
-def test_unknown_keys_list_the_valid_ones():
-    with pytest.raises(InpaintError, match=r"no option 'fastt'; its options: betas, box, fast"):
-        _method("fastt=1")
-    with pytest.raises(InpaintError, match=r"'fastt'.*known keys: betas, box, fast"):
-        _config("fastt=1")
-    with pytest.raises(InpaintError, match=r"'model\.ngff'.*known keys: model\.ngf"):
-        _config("model.ngff=3")
+@pytest.mark.parametrize(
+    ("parse", "pair", "message"),
+    [  # a bad value names its key; an unknown key lists the valid ones: on both paths
+        (_method, "limit=lots", r"bad value for _typed_probe option 'limit': expects int, got"),
+        (_config, "limit=lots", r"config key 'limit' expects int, got 'lots'"),
+        (_method, "mode=l3", r"option 'mode': got 'l3'; choose l1 \| l2"),
+        (_config, "mode=l3", r"config key 'mode' got 'l3'; choose l1 \| l2"),
+        (_method, "fastt=1", r"no option 'fastt'; its options: betas, box, fast"),
+        (_config, "fastt=1", r"'fastt'.*known keys: betas, box, fast"),
+        (_config, "model.ngff=3", r"'model\.ngff'.*known keys: model\.ngf"),
+    ],
+)
+def test_bad_keys_and_values_on_both_paths(parse, pair, message):
+    with pytest.raises(InpaintError, match=message):
+        parse(pair)
 
 
 def test_split_assignment():
