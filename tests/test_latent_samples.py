@@ -215,7 +215,11 @@ def test_web_job_serves_each_fill(tiny_yeh: Path) -> None:
     import json
     import time
 
-    from fastapi.testclient import TestClient
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette may warn about httpx vs httpx2
+        from fastapi.testclient import TestClient
 
     from inpaintkit.web import create_app
 
