@@ -214,7 +214,6 @@ def test_web_job_serves_each_fill(tiny_yeh: Path) -> None:
     import io as _io
     import json
     import time
-
     import warnings
 
     with warnings.catch_warnings():
