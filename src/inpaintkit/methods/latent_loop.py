@@ -154,6 +154,49 @@ def latent_search(
     y: torch.Tensor,
     mask: torch.Tensor,
     *,
+    blend: bool = True,
+    **search: Any,
+) -> SearchResult:
+    """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
+
+    Runs :func:`search_latents` (every keyword but ``blend`` is its: see there for the loss,
+    the restarts and the precision), keeps each image's lowest-loss restart, then composes
+    G(z) into the hole.
+
+    Args:
+        G: generator, (N, z_dim) -> (N, 3, S, S) in [-1, 1].
+        D: discriminator (logits) or critic, (N, 3, S, S) -> (N,); None for no prior term.
+        y: (B, 3, S, S) in [-1, 1], the image with its hole (hole content is ignored).
+        mask: (B, 1, S, S), 1 = hole.
+        blend: Poisson-blend the fill (True) or paste it (False).
+        **search: :func:`search_latents`' keywords (``z_dim`` is required).
+
+    Returns:
+        ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
+    """
+    z, final = search_latents(G, D, y, mask, **search)  # (B, R, z_dim), (B, R)
+    pick = final.argmin(1)  # (B,)
+    rows = torch.arange(y.shape[0], device=y.device)
+    z_best = z[rows, pick]
+    with torch.no_grad(), eval_mode(G):
+        fill = generate(G, z_best, search.get("precision", "fp32"))
+    images = compose(y.detach(), mask, fill, blend=blend)
+    return SearchResult(images, z_best, final[rows, pick])
+
+
+def generate(G: nn.Module, z: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+    """G(z) (N, 3, S, S) in float32, under bf16 autocast for ``precision="bf16"``."""
+    with _autocast(precision, z.device):
+        out = G(z)
+    return out.float() if out.dtype == torch.bfloat16 else out
+
+
+def search_latents(
+    G: nn.Module,
+    D: nn.Module | None,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    *,
     z_dim: int,
     prior: str = "uniform",
     iterations: int = 1500,
@@ -168,7 +211,6 @@ def latent_search(
     padding: str = "zeros",
     restarts: int = 1,
     clip: float | None = 1.0,
-    blend: bool = True,
     generator: torch.Generator | None = None,
     callback: Callback | None = None,
     early_stop_tol: float | None = None,
@@ -178,14 +220,13 @@ def latent_search(
     z_init: torch.Tensor | None = None,
     init_jitter: float = 0.0,
     on_latent: Callable[[int, torch.Tensor], None] | None = None,
-) -> SearchResult:
-    """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every restart's final latent and loss (the search of :func:`latent_search`).
 
     Minimises, for each of the B * restarts latents at once (they never interact: the nets
     run in eval mode and Adam is element-wise),
     ``alpha * context_loss + beta * gradient_loss + prior(D(G(z)))`` with Adam, clipping z to
-    [-clip, clip] after every step; keeps each image's lowest-loss restart (loss re-evaluated
-    at the final z); then composes G(z) into the hole.
+    [-clip, clip] after every step; the loss is re-evaluated at the final z.
 
     Args:
         G: generator, (N, z_dim) -> (N, 3, S, S) in [-1, 1].
@@ -201,9 +242,8 @@ def latent_search(
         prior_weight: lam or eta (Yeh: 0.003; Vitoria: 0.5).
         context_norm: ``"l1"`` or ``"l2"``.
         window, padding: importance-weight window (paper 7) and boundary handling.
-        restarts: random initialisations per image; the best is kept.
+        restarts: random initialisations per image.
         clip: z is clamped to [-clip, clip] after every step (both papers: 1); None disables.
-        blend: Poisson-blend the fill (True) or paste it (False).
         generator: draws the initial latents; None means ``torch.Generator().manual_seed(0)``.
         callback: ``callback(step, mean_loss)`` after every step (step counts from 1); it may
             raise to cancel the search (the exception propagates).
@@ -225,7 +265,7 @@ def latent_search(
             (step 0) and after every step (measurements of quality against steps).
 
     Returns:
-        ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
+        ``z`` (B, restarts, z_dim) and ``loss`` (B, restarts), detached, on ``y``'s device.
     """
     _check_inputs(y, mask, iterations, restarts, callback, init_candidates)
     check_choice("latent search", "context_norm", context_norm, ("l1", "l2"))
@@ -239,9 +279,7 @@ def latent_search(
     W = importance_weights(m_r, window=window, padding=padding)  # (B*R, 1, S, S)
 
     def run(net: nn.Module, x: torch.Tensor) -> torch.Tensor:  # bf16: back to float32 after
-        with _autocast(precision, y.device):
-            out = net(x)
-        return out.float() if out.dtype == torch.bfloat16 else out
+        return generate(net, x, precision)
 
     def objective(z: torch.Tensor) -> torch.Tensor:  # (B*R, z_dim) -> (B*R,)
         gen = run(G, z)  # (B*R, 3, S, S)
@@ -296,11 +334,7 @@ def latent_search(
             previous = loss
         with torch.no_grad():
             final = objective(z)  # the loss of the z we return, after the last step and clip
-            best = torch.arange(B, device=y.device) * R + final.view(B, R).argmin(1)
-            z_best = z.detach()[best]
-            fill = run(G, z_best)
-    images = compose(y.detach(), mask, fill, blend=blend)
-    return SearchResult(images, z_best, final[best])
+    return z.detach().view(B, R, z_dim), final.view(B, R)
 
 
 # ----- the two registered methods: load a model, fit the input to its size, search ------------

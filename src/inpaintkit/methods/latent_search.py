@@ -30,6 +30,8 @@ from inpaintkit.errors import InpaintError
 from inpaintkit.methods.checks import check_choice
 from inpaintkit.methods.latent_loop import Callback, SearchResult, eval_mode, latent_search
 from inpaintkit.methods.latent_presets import PRESETS, preset_steps, resolve_preset
+from inpaintkit.methods.latent_samples import latent_search_samples
+from inpaintkit.methods.latent_start import STARTS, encoder_start
 from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import list_installed, load_gan, resolve_model
@@ -45,6 +47,21 @@ __all__ = [
     "vitoria2019",
     "yeh2017",
 ]
+
+
+#: most fills one call may ask for (each costs two more searches per image).
+MAX_SAMPLES = 16
+#: the least RMS difference in the hole (0..1 scale) between two of the ``samples`` fills.
+SAMPLE_DISTANCE = 0.05
+
+
+def _check_samples(samples: Any, distance: Any) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, int):
+        raise InpaintError(f"samples must be a whole number, got {samples!r}")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise InpaintError(f"samples must be 1 to {MAX_SAMPLES}, got {samples}")
+    if not isinstance(distance, int | float) or not 0 <= distance <= 1:
+        raise InpaintError(f"sample_distance must be in [0, 1], got {distance!r}")
 
 
 def _resize_known(
@@ -78,6 +95,8 @@ def inpaint_with_model(
     seed: int,
     device: str,
     blend: bool,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
     start: str = "auto",
     given_candidates: bool = False,
     **search: Any,
@@ -89,14 +108,18 @@ def inpaint_with_model(
     ratio is kept and a small hole in a big photo is filled at the model's own scale. A crop
     that is not S x S is resized to S for the search and its fill G(z) resized back; the fill
     is composed at full resolution (known pixels stay the input's). Holes that no square crop
-    inside the image can hold are refused before any search runs.
+    inside the image can hold are refused before any search runs. ``samples`` > 1: the
+    ``samples`` best distinct fills (extras ``samples`` (B, K, 3, H, W), ``sample_losses``
+    (B, K)); ``image`` is the first of them.
 
     ``start``: ``auto`` starts from the model's latent encoder when one is installed for it
-    (:func:`~inpaintkit.weights.encoders.find_encoder`), else from random latents; ``encoder``
-    requires one; ``random`` ignores it. An encoder's start is the only candidate unless the
-    caller gave ``init_candidates`` (``given_candidates``): the presets' random candidates
-    beside it made no better fills (docs/latent_search.md, "Amortised search").
+    (:func:`~inpaintkit.weights.encoders.find_encoder`; each image's first restart, the others
+    random), else from random latents; ``encoder`` requires one; ``random`` ignores it. An
+    encoder's start is the only candidate unless the caller gave ``init_candidates``
+    (``given_candidates``): the presets' random candidates beside it made no better fills
+    (docs/latent_search.md, "Amortised search").
     """
+    _check_samples(samples, sample_distance)
     check_choice(method, "start", start, STARTS)
     path = resolve_model(method, model)
     G, D, cfg = load_gan(method, path, device)
@@ -110,15 +133,20 @@ def inpaint_with_model(
     except InpaintError as e:
         raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
     notes = crop_note(boxes, S, tuple(x.shape[-2:]), path.stem.removeprefix(f"{method}_"))
-    z_init, used = _encoder_start(method, path, start, x_s, m_s, cfg, device)
+    search["z_init"], used = encoder_start(path, start, x_s, m_s, cfg, device)
     if used:
         notes.append(f"the search started from the latent encoder {used.name}")
         if not given_candidates:  # measured: random candidates beside E's z do not help
             search["init_candidates"] = 1
     gen = torch.Generator(device=dev).manual_seed(seed)
-    found = latent_search(
-        G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, z_init=z_init, **search
-    )
+    if samples > 1:
+        search |= {"z_dim": cfg.z_dim, "generator": gen, "sample_distance": sample_distance}
+        res = _several_fills(G, D, x, m, x_s, m_s, boxes, blend, samples, search)
+        res.extras["model"] = str(path)
+        res.extras["start"] = "encoder" if used else "random"
+        res.notes[:0] = notes
+        return MethodResult(res.image.to(image.device), res.extras, res.notes)
+    found = latent_search(G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, **search)
     with torch.no_grad(), eval_mode(G):
         fill = paste_squares(x, G(found.z), boxes)  # G(z): (B, 3, S, S)
     out = compose(x, m, fill, blend=blend)
@@ -127,34 +155,50 @@ def inpaint_with_model(
     return MethodResult(image=out.to(image.device), extras=extras, notes=notes)
 
 
-#: the ``start`` option's choices (see :func:`inpaint_with_model`).
-STARTS = ("auto", "encoder", "random")
-
-
-def _encoder_start(
-    method: str, path: Any, start: str, x: torch.Tensor, m: torch.Tensor, cfg: Any, device: str
-) -> tuple[torch.Tensor | None, Any]:
-    """(E(x, m) (B, z_dim), the encoder's file) when ``start`` uses the model's encoder, else
-    (None, None). x (B, 3, S, S) with holes blanked, m (B, 1, S, S)."""
-    from inpaintkit.weights import install_hint, load_model
-    from inpaintkit.weights.encoders import find_encoder
-
-    found = find_encoder(path) if start != "random" else None
-    if found is None:
-        if start == "encoder":
-            raise InpaintError(
-                f"start='encoder' needs a latent encoder for {path.name} and none is "
-                f"installed; {install_hint('latent_encoder')}"
-            )
-        return None, None
-    E = load_model("latent_encoder", found, device, only=("E",)).nets["E"]
-    if (E.cfg.z_dim, E.cfg.image_size) != (cfg.z_dim, cfg.image_size):
-        raise InpaintError(
-            f"{found.name} encodes {E.cfg.image_size} px into z {E.cfg.z_dim}, but "
-            f"{path.name} has {cfg.image_size} px and z {cfg.z_dim}"
+def _several_fills(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    x: torch.Tensor,
+    m: torch.Tensor,
+    x_s: torch.Tensor,
+    m_s: torch.Tensor,
+    boxes: list[tuple[int, int, int, int]],
+    blend: bool,
+    k: int,
+    search: dict[str, Any],
+) -> MethodResult:
+    """``samples=k``: the k best distinct fills of max(restarts, 2k) searches, each composed
+    into the full image like the single fill (:mod:`~inpaintkit.methods.latent_samples`)."""
+    min_distance = search.pop("sample_distance")
+    restarts = max(search.pop("restarts"), 2 * k)
+    found = latent_search_samples(
+        G, D, x_s, m_s, samples=k, min_distance=min_distance, blend=blend, restarts=restarts,
+        **search,
+    )  # fmt: skip
+    B = x.shape[0]
+    x_k, m_k = x.repeat_interleave(k, 0), m.repeat_interleave(k, 0)  # (B*k, ...)
+    fill = paste_squares(x_k, found.fills.flatten(0, 1), [b for b in boxes for _ in range(k)])
+    out = compose(x_k, m_k, fill, blend=blend).view(B, k, *x.shape[1:])  # (B, k, 3, H, W)
+    fewest = int(found.distinct.min())
+    note = (
+        f"{k} fills from {restarts} searches, lowest search loss first; any two differ by at "
+        f"least {min_distance:g} (RMS in the hole, 0..1)"
+    )
+    if fewest < k:
+        note = (
+            f"{k} fills from {restarts} searches, lowest search loss first; only {fewest} "
+            f"differ by at least {min_distance:g} (RMS in the hole, 0..1): the others are the "
+            "most different of the rest (more restarts find more)"
         )
-    with torch.no_grad(), eval_mode(E):
-        return E(x, m).float(), found
+    extras = {
+        "loss": found.loss[:, 0].cpu(),
+        "z": found.z[:, 0].cpu(),
+        "samples": out.cpu(),
+        "sample_losses": found.loss.cpu(),
+        "sample_z": found.z.cpu(),
+        "sample_distinct": found.distinct.cpu(),
+    }
+    return MethodResult(image=out[:, 0], extras=extras, notes=[note])
 
 
 @register_method(
@@ -179,6 +223,8 @@ def yeh2017(
     start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
     lr: float = 0.01,
     lam: float = 0.003,
     prior_loss: Literal["gan", "nonsaturating", "wgan"] = "gan",
@@ -209,6 +255,9 @@ def yeh2017(
             ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
+        samples: return this many distinct fills (extras ``samples``), the best first, from
+            max(restarts, 2 * samples) searches; 1 = one fill (see ``latent_samples``).
+        sample_distance: least RMS difference (0..1) in the hole between two of the fills.
         lr: Adam learning rate of the latent search.
         lam: weight of the prior (GAN) loss against the context loss (paper: 0.003).
         prior_loss: ``gan`` lam*log(1 - D), ``nonsaturating`` -lam*log D, or ``wgan``.
@@ -232,8 +281,9 @@ def yeh2017(
     # fmt: off
     return inpaint_with_model(
         "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
-        start=start, given_candidates=init_candidates is not None, prior="uniform",
-        restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
+        start=start, given_candidates=init_candidates is not None, samples=samples,
+        sample_distance=sample_distance, prior="uniform", restarts=restarts,
+        lr=lr, alpha=1.0, beta=0.0, **search,
         prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
         padding=padding, progress=progress, callback=callback,
     )
@@ -262,6 +312,8 @@ def vitoria2019(
     start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
     lr: float = 0.03,
     alpha: float = 0.1,
     beta: float = 0.9,
@@ -289,6 +341,9 @@ def vitoria2019(
             ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
+        samples: return this many distinct fills (extras ``samples``), the best first, from
+            max(restarts, 2 * samples) searches; 1 = one fill (see ``latent_samples``).
+        sample_distance: least RMS difference (0..1) in the hole between two of the fills.
         lr: Adam learning rate of the latent search.
         alpha: weight of the pixel context term (paper: 0.1).
         beta: weight of the gradient context term (paper: 0.9).
@@ -312,8 +367,9 @@ def vitoria2019(
     # fmt: off
     return inpaint_with_model(
         "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
-        start=start, given_candidates=init_candidates is not None, prior="normal",
-        restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
+        start=start, given_candidates=init_candidates is not None, samples=samples,
+        sample_distance=sample_distance, prior="normal", restarts=restarts,
+        lr=lr, betas=(0.9, 0.999), **search,
         alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
         padding=padding, progress=progress, callback=callback,
     )
