@@ -7,15 +7,16 @@
 #   bash scripts/deepfill_study.sh eval                  # score every snapshot (validation)
 # SHARED (../shared) holds the datasets; PHOTOS (runs/data/photos, scripts/fetch_photos.py)
 # the photo tiles; OUT (runs/study) the runs; STAGES (2) x STAGE_CPU (3) the budget; LIMIT
-# (100) validation images (ImageNet val, 256 px centre crops: no run trains on them).
+# (100) validation images (ImageNet val, 256 px centre crops: no run trains on them); SIZE (128)
+# the training crop (256 continues INIT at the paper's size: e.g. INIT=.../deepfill_natural256).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${SHARED:-../shared}"; PHOTOS="${PHOTOS:-runs/data/photos}"; OUT="${OUT:-runs/study}"
-STAGES="${STAGES:-2}"; STAGE_CPU="${STAGE_CPU:-3}"; LIMIT="${LIMIT:-100}"
+STAGES="${STAGES:-2}"; STAGE_CPU="${STAGE_CPU:-3}"; LIMIT="${LIMIT:-100}"; SIZE="${SIZE:-128}"
 INIT="${INIT:-src/inpaintkit/weights/deepfill_natural128.safetensors}"
 DATA="$SHARED/datasets/imagenet/train+dtd:$SHARED/datasets/dtd/train+$PHOTOS/train"
 # every variant: the new training holes (objects + thin + strokes + boxes), 1 critic step
-COMMON=(--set recipe.image_size=128 --set recipe.critic_steps=1 --set recipe.free_form=0.5
+COMMON=(--set "recipe.image_size=$SIZE" --set recipe.critic_steps=1 --set recipe.free_form=0.5
         --set recipe.objects=0.4 --set recipe.thin=0.15 --set "recipe.init_from=$INIT")
 declare -A V=(
   [base]=""
@@ -35,7 +36,7 @@ train_one() {
   for stage in $(seq 1 "$STAGES"); do
     [ -f "$OUT/$name/export_$stage/deepfill.safetensors" ] && continue
     local resume=(); [ -d "$OUT/$name/checkpoints" ] && resume=(--resume)
-    OMP_NUM_THREADS=1 inpaintkit train deepfill --data "$DATA" --data-opt short_side=144 --cache \
+    OMP_NUM_THREADS=1 inpaintkit train deepfill --data "$DATA" --data-opt "short_side=$((SIZE * 9 / 8))" --cache \
       --out "$OUT/$name" "${resume[@]}" --steps 1000000 --batch-size 8 --precision bf16 \
       --channels-last --workers 0 --ckpt-every 100000 --keep-last 1 --sample-every 0 \
       --max-cpu-minutes "$STAGE_CPU" --no-progress "${COMMON[@]}" "${sets[@]}" \

@@ -6,7 +6,9 @@
 Reads ``<study>/eval/per_image.csv`` (labels ``<variant>_<stage>``, the starting model
 ``deepfill`` and the classical methods) and each snapshot's model card (its step count), and
 prints a Markdown table per mask (mean PSNR, SSIM, hole l1 %, LPIPS over the validation
-images) plus, with ``--plot``, one LPIPS-vs-CPU-minutes panel per mask (needs matplotlib).
+images), then with ``--paired`` each snapshot's paired difference from the start (mean over the
+same images and holes +- its standard error, for PSNR and LPIPS), plus, with ``--plot``, one
+LPIPS-vs-CPU-minutes panel per mask (needs matplotlib).
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ def _means(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]:
     }
 
 
+def _paired(rows: list[dict], mask: str, a: str, b: str, metric: str) -> tuple[float, float, int]:
+    """Mean and standard error of ``a - b`` over the images both were scored on."""
+    va = {r["index"]: float(r[metric]) for r in rows if r["mask"] == mask and r["method"] == a}
+    vb = {r["index"]: float(r[metric]) for r in rows if r["mask"] == mask and r["method"] == b}
+    d = [va[i] - vb[i] for i in va if i in vb]
+    if len(d) < 2:
+        return float("nan"), float("nan"), len(d)
+    mean = sum(d) / len(d)
+    var = sum((x - mean) ** 2 for x in d) / (len(d) - 1)
+    return mean, (var / len(d)) ** 0.5, len(d)
+
+
 def _label(method: str) -> tuple[str, int] | None:
     head, _, stage = method.rpartition("_")
     return (head, int(stage)) if head and stage.isdigit() else None
@@ -43,9 +57,11 @@ def main() -> None:
     p.add_argument("--study", default="runs/study")
     p.add_argument("--stage-cpu", type=float, default=3.0, help="CPU minutes per stage")
     p.add_argument("--plot", help="write the curves to this PNG")
+    p.add_argument("--paired", action="store_true", help="paired differences from the start")
     a = p.parse_args()
     study = Path(a.study)
-    means = _means(read_rows(study / "eval/per_image.csv"))
+    rows = read_rows(study / "eval/per_image.csv")
+    means = _means(rows)
     masks = sorted({k[0] for k in means})
     for mask in masks:
         print(f"\n### {mask} (ImageNet val, 256 px, n = {means[(mask, 'deepfill')]['n']})\n")
@@ -64,6 +80,16 @@ def main() -> None:
                 f"| {method} | {cpu} | {steps} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
                 f"{v['l1_hole']:.2f} | {v['lpips']:.4f} |"
             )
+    if a.paired:
+        print("\n### paired differences from the start (mean +- standard error)\n")
+        print("| mask | model | PSNR dB | LPIPS |")
+        print("|---|---|---|---|")
+        for mask, method in sorted(k for k in means if _label(k[1])):
+            cells = []
+            for metric, fmt in (("psnr", "{:+.2f} +- {:.2f}"), ("lpips", "{:+.4f} +- {:.4f}")):
+                mean, se, _ = _paired(rows, mask, method, "deepfill", metric)
+                cells.append(fmt.format(mean, se))
+            print(f"| {mask} | {method} | {cells[0]} | {cells[1]} |")
     if a.plot:
         import matplotlib
 

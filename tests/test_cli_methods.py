@@ -10,7 +10,8 @@ import pytest
 
 from inpaintkit.catalog import build_catalog, read_catalog
 from inpaintkit.cli import main
-from inpaintkit.registry import docstring_args, get_method, list_methods, literal_choices
+from inpaintkit.registry import get_method, list_methods
+from inpaintkit.signatures import docstring_args, literal_choices
 
 HEAVY = ("torch", "cv2", "scipy", "skimage")
 

@@ -19,7 +19,8 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "inpaintkit"
 #: (layer, module prefixes), bottom first; a module may import its own layer's package and
 #: anything below. Keep in step with docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("errors", "convert", "codecs", "cache", "registry")),
+    ("base", ("errors", "convert", "codecs", "cache", "registry", "signatures", "typed_values",
+              "ranks")),
     ("io", ("io", "masks", "object_masks", "metrics", "blend", "composite", "atomic", "quiet",
             "headers", "decode16", "limits", "file_encoding")),
     ("nn", ("nn", "data")),
@@ -27,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models", ("models", "perceptual")),
     ("weights", ("weights",)),
     ("methods", ("methods", "train")),
-    ("api", ("api", "options", "plugins", "catalog", "style_transfer")),
+    ("api", ("api", "options", "plugins", "catalog", "style_transfer", "samples")),
     ("edges", ("cli", "web", "eval", "shard", "__init__", "__main__")),
 ]  # fmt: skip
 

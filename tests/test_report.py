@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inpaintkit import inpaint
 from inpaintkit.cli import main
 from inpaintkit.errors import InpaintError
 from inpaintkit.eval import report_figures as rf
@@ -197,3 +198,25 @@ def test_report_cli_errors(tmp_path, capsys) -> None:
     assert "no summary.json" in capsys.readouterr().err
     assert main(["report", "figure", "song-stages", "-o", str(tmp_path / "x.jpg")]) == 2
     assert re.search("needs --data", capsys.readouterr().err)
+
+
+def test_removals_figure_rows_of_photos_with_labelled_methods(tmp_path) -> None:
+    wide, tall = rf._sample("coffee", 48), rf._sample("coffee", 64)[:, 16:48]  # 48x48, 64x32
+    Image.fromarray(wide).save(tmp_path / "a.png")
+    Image.fromarray(np.ascontiguousarray(tall)).save(tmp_path / "b.png")
+    for name, shape in (("a", (48, 48)), ("b", (64, 32))):
+        hole = np.zeros(shape, np.uint8)
+        hole[10:20, 8:20] = 255
+        Image.fromarray(hole).save(tmp_path / f"{name}_m.png")
+    out = tmp_path / "removals.png"
+    argv = ["report", "figure", "removals", "--image", str(tmp_path / "a.png"),
+            "--mask", str(tmp_path / "a_m.png"), "--image", str(tmp_path / "b.png"),
+            "--mask", str(tmp_path / "b_m.png"), "--methods", "telea,fast=ns",
+            "--opt", "fast.radius=3", "--height", "48", "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    pic = np.asarray(Image.open(out).convert("RGB"))
+    # two rows of 48 px cells under a 16 px title strip; row 1 is 3 cells of 48 px wide
+    assert pic.shape == (16 + 2 * (48 + 4) + 4, 3 * (48 + 4) + 4, 3), pic.shape
+    telea = inpaint(tmp_path / "a.png", tmp_path / "a_m.png", "telea").pixels
+    assert np.array_equal(pic[16 : 16 + 48, 56 : 56 + 48], telea)  # same size: not resampled
+    assert main([*argv[:9], "-o", str(out)]) == 2  # an --image without its --mask

@@ -65,6 +65,26 @@ def test_current_shard_reads_torchruns_environment(monkeypatch: pytest.MonkeyPat
         current_shard()
 
 
+def test_training_reads_the_same_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One reader of torchrun's variables (inpaintkit.ranks) for sharded work and training."""
+    from inpaintkit.train.distributed import dist_info
+
+    for key in TORCHRUN_ENV:
+        monkeypatch.delenv(key, raising=False)
+    _as_rank(monkeypatch, 1, 2)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    info, shard = dist_info(), current_shard()
+    assert (info.rank, info.world_size, info.local_rank) == (1, 2, 1)
+    assert (shard.rank, shard.world_size, shard.local_rank) == (1, 2, 1)
+    assert info.distributed and shard.sharded and not info.is_main
+    monkeypatch.setenv("WORLD_SIZE", "")  # empty: unset, for both
+    with pytest.raises(InpaintError, match="RANK=1 and WORLD_SIZE=1"):
+        dist_info()
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(InpaintError, match="WORLD_SIZE='two' is not an integer"):
+        dist_info()
+
+
 def test_shard_jobs_slices_the_plan_before_skipping_what_is_done(monkeypatch) -> None:
     jobs = list(range(6))
     _as_rank(monkeypatch, 1, 2)

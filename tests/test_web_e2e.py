@@ -55,6 +55,17 @@ def _e2e_attention(image: torch.Tensor, mask: torch.Tensor, *, level: float = 0.
     return MethodResult(torch.full_like(image, level), extras={"attention": attention})
 
 
+#: the grey levels of the three fills ``_e2e_samples`` returns, best first.
+SAMPLE_LEVELS = (-0.6, 0.0, 0.6)
+
+
+@register_method("_e2e_samples", kind="classical", summary="test: three fills to pick from")
+def _e2e_samples(image: torch.Tensor, mask: torch.Tensor, *, samples: int = 3) -> MethodResult:
+    """``samples`` grey fills (levels :data:`SAMPLE_LEVELS`) as a latent search returns them."""
+    every = torch.stack([torch.full_like(image, v) for v in SAMPLE_LEVELS[:samples]], 1)
+    return MethodResult(every[:, 0], extras={"samples": every})  # (B, K, 3, H, W)
+
+
 def find_chromium() -> str | None:
     """Path of a Chromium executable, or None."""
     env = os.environ.get("INPAINTKIT_CHROMIUM")
@@ -326,6 +337,53 @@ def test_attention_overlay(page, server):
     assert left == [255, 0, 0, 255] and right == [0, 0, 255, 255]
     page.select_option("#overlay-name", "")
     assert overlay.is_hidden()
+
+
+def test_several_fills_are_thumbnails_to_pick_from(page, server, tmp_path):
+    """Issue 23 #3: a job of K fills shows K thumbnails; clicking one shows it and makes it the
+    download; a job of one fill shows none."""
+    pixels, png = textured_png()
+    upload(page, "scene.png", png)
+    stroke(page, [(20, 20), (40, 20)])
+    page.wait_for_selector("body[data-mask='painted']")
+    page.evaluate(
+        "() => { const s = document.getElementById('method');"
+        " s.add(new Option('_e2e_samples', '_e2e_samples')); s.value = '_e2e_samples'; }"
+    )
+    page.click("#btn-run")
+    page.wait_for_selector("body[data-job='done']")
+    page.wait_for_selector("#samples:not([hidden])")
+    thumbs = page.locator("#samples-strip .sample-thumb")
+    assert thumbs.count() == 3
+    assert page.locator("body").get_attribute("data-sample") == "1"
+    assert thumbs.nth(0).get_attribute("aria-selected") == "true"
+    thumbs.nth(2).click()
+    assert page.locator("body").get_attribute("data-sample") == "3"
+    assert thumbs.nth(2).get_attribute("aria-selected") == "true"
+    assert thumbs.nth(0).get_attribute("aria-selected") == "false"
+    page.wait_for_function(
+        "() => { const i = document.getElementById('ba-after');"
+        " return i.src.includes('sample=3') && i.complete && i.naturalWidth === 64; }"
+    )
+    with page.expect_download() as info:
+        page.click("#download")
+    assert info.value.suggested_filename == "scene__e2e_samples_3.png"
+    path = tmp_path / "third.png"
+    info.value.save_as(path)
+    job_id = page.locator("body").get_attribute("data-result")
+    hole = np.asarray(Image.open(_io.BytesIO(fetch(f"{server}/api/jobs/{job_id}/mask")))) >= 128
+    result = np.asarray(Image.open(path))
+    assert np.array_equal(result[~hole], pixels[~hole])
+    assert (result[hole] == round((SAMPLE_LEVELS[2] + 1) * 127.5)).all()  # the third fill
+    # one fill (telea): no thumbnails, the download is the plain result
+    page.select_option("#method", "telea")
+    page.click("#btn-run")
+    page.wait_for_function(
+        f"() => document.body.dataset.result && document.body.dataset.result !== '{job_id}'"
+        " && document.body.dataset.job === 'done'"
+    )
+    assert page.locator("#samples").is_hidden()
+    assert page.locator("#download").get_attribute("download") == "scene_telea.png"
 
 
 def test_default_model_shown_and_sent_alike_by_run_and_compare(page, server):

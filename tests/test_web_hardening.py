@@ -23,6 +23,7 @@ with warnings.catch_warnings():
 
 from inpaintkit import io as kio
 from inpaintkit.cli.serve import add_serve_parser
+from inpaintkit.io import mask_files
 from inpaintkit.web import create_app
 from inpaintkit.web.methods import json_depth
 from inpaintkit.web.security import HostOriginGuard
@@ -97,14 +98,14 @@ def test_dilation_runs_in_the_job_under_its_timeout(image, mask, monkeypatch):
         time.sleep(1.0)
         return real(m, radius)
 
-    monkeypatch.setattr(kio, "dilate_mask", slow_dilate)
+    monkeypatch.setattr(mask_files, "dilate_mask", slow_dilate)  # read_mask's own
     with TestClient(create_app(timeout=0.3), base_url=LOCAL) as c:
         files = {"image": ("a.png", image), "mask": ("m.png", mask)}
         r = c.post("/api/jobs", files=files, data={"method": "telea", "dilate": "5"})
         assert r.status_code == 202
         assert _wait(c, r.json()["id"])["status"] == "timeout"
         assert threads and all(t.startswith("job-") for t in threads), threads
-        monkeypatch.setattr(kio, "dilate_mask", real)
+        monkeypatch.setattr(mask_files, "dilate_mask", real)
         r = c.post("/api/jobs", files=files, data={"method": "telea", "dilate": "3"})
         job = r.json()["id"]
         assert _wait(c, job)["status"] == "done"

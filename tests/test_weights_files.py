@@ -88,7 +88,9 @@ def test_bundle_writes_the_card_fields(export: Path, tmp_path: Path) -> None:
 
 def test_families_and_their_old_names() -> None:
     names = {f.name for f in list_families()}
-    assert names == {"yeh2017", "vitoria2019", "deepfill", "context_encoder", "song2018"}
+    assert names == {
+        "yeh2017", "vitoria2019", "deepfill", "context_encoder", "song2018", "latent_encoder"
+    }  # fmt: skip
     for old, new in [("dcgan", "yeh2017"), ("wgan_resnet", "vitoria2019"), ("song", "song2018"),
                      ("song-i2f", "song2018"), ("song_f2i", "song2018")]:  # fmt: skip
         assert get_family(old).name == new

@@ -22,6 +22,7 @@ from inpaintkit.blend import paste_back
 from inpaintkit.convert import from_tensor, mask_to_tensor, to_tensor
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import MethodInfo, MethodResult, get_method
+from inpaintkit.samples import check_samples_option, paste_samples, sample_paths
 
 ImageLike = str | Path | bytes | np.ndarray | io.LoadedImage
 MaskLike = str | Path | bytes | np.ndarray
@@ -42,6 +43,9 @@ class Inpainted:
         extras: method by-products (attention maps, search losses, ...).
         model: the short name of the model file that ran (``natural128``), or None for a
             method that uses none (or an empty mask, where nothing ran).
+        samples: every fill asked for with ``samples=K`` (the latent searches): K (H, W, 3)
+            arrays, the method's best first, ``samples[0] is pixels``; ``[pixels]`` otherwise.
+            :meth:`sample` gives one as an :class:`Inpainted`, :meth:`save_samples` writes all.
     """
 
     pixels: np.ndarray
@@ -52,6 +56,33 @@ class Inpainted:
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     model: str | None = None
+    samples: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.samples:
+            self.samples = [self.pixels]
+
+    def sample(self, i: int) -> Inpainted:
+        """The ``i``-th fill (0 = the best, the same as ``self``) as a result of its own."""
+        loss = self.extras.get("sample_losses")  # (1, K) from inpaint, (K,) from inpaint_batch
+        extras = dict(self.extras)
+        if isinstance(loss, torch.Tensor) and loss.numel() == len(self.samples):
+            extras["loss"] = loss.reshape(-1)[i : i + 1]
+        pixels = self.samples[i]
+        return Inpainted(
+            pixels, self.mask, self.source, self.method, self.seconds, list(self.notes), extras,
+            self.model, [pixels],
+        )  # fmt: skip
+
+    def save_samples(
+        self, path: str | Path, *, overwrite: bool = False, **kwargs: Any
+    ) -> list[Path]:
+        """Write every fill as ``<stem>_1<suffix>`` .. ``<stem>_K<suffix>`` beside ``path``, as
+        :meth:`save` would (a result of one fill writes ``<stem>_1``). Returns the paths."""
+        return [
+            self.sample(i).save(p, overwrite=overwrite, **kwargs)
+            for i, p in enumerate(sample_paths(path, len(self.samples)))
+        ]
 
     def save(self, path: str | Path, *, overwrite: bool = False, **kwargs: Any) -> Path:
         """Write the result in the input's format (alpha, EXIF, ICC, XMP, quality kept),
@@ -256,6 +287,8 @@ def inpaint(
     True
     """
     info = get_method(method)
+    options = dict(options)
+    check_samples_option(info, options)
     check_options(info, options)
     _check_not_same_file(image, mask)
     src = load_image(image, max_image_pixels=max_image_pixels, kind=info.kind)
@@ -283,6 +316,9 @@ def inpaint(
         fill, result = run_method(info, src.pixels, hole, device=device, **options)
         seconds = time.perf_counter() - start
         pixels = paste_back(src.pixels, fill, hole, feather=feather)
+        samples = paste_samples(
+            result.extras.pop("samples", None), 0, pixels, src.pixels, hole, feather
+        )
     return Inpainted(
         pixels=pixels,
         mask=hole,
@@ -292,6 +328,7 @@ def inpaint(
         notes=list(result.notes),
         extras=dict(result.extras),
         model=_model_name(info.name, result.extras),
+        samples=samples,
     )
 
 
@@ -330,6 +367,8 @@ def inpaint_batch(
         InpaintError: sizes differ, a mask is empty or full, or anything :func:`inpaint` raises.
     """
     info = get_method(method)
+    options = dict(options)
+    check_samples_option(info, options)
     check_options(info, options)
     if len(images) != len(masks) or not images:
         raise InpaintError(
@@ -352,6 +391,7 @@ def inpaint_batch(
     with limits.memory_guard(f"inpainting with {info.name}"):
         result = _call(info, x, m, device, options)
     seconds = (time.perf_counter() - start) / len(srcs)
+    every = result.extras.pop("samples", None)  # (N, K, 3, H, W) or None
     out = []
     for i, (src, hole) in enumerate(zip(srcs, holes, strict=True)):
         fill = from_tensor(result.image[i : i + 1], dtype=src.pixels.dtype)
@@ -361,5 +401,7 @@ def inpaint_batch(
         }
         pixels = paste_back(src.pixels, fill, hole)
         model = _model_name(info.name, result.extras)
-        out.append(Inpainted(pixels, hole, src, method, seconds, list(result.notes), extras, model))
+        samples = paste_samples(every, i, pixels, src.pixels, hole)
+        notes = list(result.notes)
+        out.append(Inpainted(pixels, hole, src, method, seconds, notes, extras, model, samples))
     return out

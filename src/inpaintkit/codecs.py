@@ -1,4 +1,4 @@
-"""Byte-level helpers for io.py: EXIF orientation and a 16-bit PNG encoder.
+"""Byte-level helpers for inpaintkit.io: EXIF orientation and a 16-bit PNG encoder.
 
 PIL cannot write 16-bit colour PNGs, and rewriting EXIF through PIL would change bytes we want
 to keep, so these two small codecs are written by hand.

@@ -23,6 +23,7 @@ def load_builtin_recipes() -> None:
     import inpaintkit.train.context_encoder
     import inpaintkit.train.dcgan
     import inpaintkit.train.deepfill
+    import inpaintkit.train.latent_encoder
     import inpaintkit.train.song
     import inpaintkit.train.wgan  # noqa: F401
 

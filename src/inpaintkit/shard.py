@@ -17,34 +17,19 @@ with ``--resume``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from inpaintkit.errors import InpaintError
+from inpaintkit.ranks import Ranks, torchrun_ranks
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Shard:
-    """This process's part of the job.
-
-    Attributes:
-        rank: global rank, 0..world_size-1; rank 0 merges and writes shared files.
-        world_size: number of processes (1 without torchrun).
-        local_rank: rank on this machine (picks the GPU).
-    """
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        """True on rank 0."""
-        return self.rank == 0
+class Shard(Ranks):
+    """This process's part of the job: ``rank``, ``world_size``, ``local_rank`` (:class:`Ranks`);
+    rank 0 merges and writes shared files."""
 
     @property
     def sharded(self) -> bool:
@@ -60,27 +45,13 @@ class Shard:
         return [items[i] for i in self.indices(len(items))]
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InpaintError(f"environment variable {name}={value!r} is not an integer") from None
-
-
 def current_shard() -> Shard:
     """The shard of this process, from torchrun's ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``.
 
     Raises:
         InpaintError: the variables are not integers, or ``RANK`` is outside the world.
     """
-    world = _env_int("WORLD_SIZE", 1)
-    rank = _env_int("RANK", 0)
-    if world < 1 or not 0 <= rank < world:
-        raise InpaintError(f"RANK={rank} and WORLD_SIZE={world} do not describe a torchrun rank")
-    return Shard(rank, world, _env_int("LOCAL_RANK", 0))
+    return Shard(*torchrun_ranks())
 
 
 def bind_local_device(shard: Shard) -> None:

@@ -49,7 +49,7 @@ def bench_options(fn: Callable[..., list[dict]], pairs: list[str]) -> dict[str, 
     """
     import inspect
 
-    from inpaintkit.options import parse_value
+    from inpaintkit.typed_values import parse_value
 
     params = {
         p.name: p
@@ -62,12 +62,10 @@ def bench_options(fn: Callable[..., list[dict]], pairs: list[str]) -> dict[str, 
         if not sep or key not in params:
             known = ", ".join(params) or "none"
             raise InpaintError(f"bad --opt {pair!r}: give KEY=VALUE with KEY one of {known}")
-        default = params[key].default
-        if isinstance(default, tuple):
-            item = default[0] if default else ""
-            out[key] = tuple(parse_value(t, item) for t in text.split(",") if t.strip())
-        else:
-            out[key] = parse_value(text, default, str(params[key].annotation))
+        try:
+            out[key] = parse_value(text, params[key].default, params[key].annotation)
+        except InpaintError as e:
+            raise InpaintError(f"bad --opt {pair!r}: {e}") from None
     return out
 
 

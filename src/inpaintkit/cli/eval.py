@@ -153,7 +153,7 @@ def parse_mask_options(masks: list[str], pairs: list[str]) -> dict[str, dict[str
     import inspect
 
     from inpaintkit.masks import MASK_KINDS, mask_options
-    from inpaintkit.options import parse_value
+    from inpaintkit.typed_values import parse_value
 
     out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
@@ -169,8 +169,8 @@ def parse_mask_options(masks: list[str], pairs: list[str]) -> dict[str, dict[str
             raise InpaintError(f"mask kind {kind!r} has no option {name!r}; valid: {valid}")
         param = inspect.signature(MASK_KINDS[kind]).parameters[name]
         try:  # e.g. center.box=224,224 -> (224, 224)
-            parsed = parse_value(value, known[name], str(param.annotation))
-        except (TypeError, ValueError) as e:
+            parsed = parse_value(value, known[name], param.annotation)
+        except InpaintError as e:
             raise InpaintError(f"--mask-opt {pair!r}: {e}") from None
         out.setdefault(kind, {})[name] = parsed
     return out

@@ -122,19 +122,33 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=_grid_command)
 
     f = rs.add_parser("figure", help="a docs figure made by running the methods")
-    f.add_argument("name", choices=("attention", "methods", "song-stages", "song-style"))
+    f.add_argument(
+        "name", choices=("attention", "methods", "removals", "song-stages", "song-style")
+    )
     f.add_argument("-o", "--output", type=Path, required=True)
     f.add_argument("--model", help="the model of deepfill / song2018 (default: the default)")
     f.add_argument("--data", help="song-stages: a folder of photos (evaluation order)")
     f.add_argument("--indices", default="3,11,24,40", help="song-stages: which images")
     f.add_argument("--style-image", action="append", default=[], help="song-style: a style")
-    f.add_argument("--image", help="methods: the photo")
-    f.add_argument("--mask", help="methods: its mask")
+    f.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        help="methods: the photo; removals: a photo (repeatable, one row each)",
+    )
+    f.add_argument(
+        "--mask",
+        action="append",
+        default=[],
+        help="methods: its mask; removals: the mask of each --image, in order",
+    )
     f.add_argument("--methods", default="telea,ns,biharmonic,tv,lowrank,patchmatch",
-                   help="methods: the methods, in column order")  # fmt: skip
+                   help="methods, removals: the methods in column order; removals also"
+                        " takes LABEL=METHOD")  # fmt: skip
     f.add_argument("--opt", action="append", default=[], metavar="METHOD.NAME=VALUE",
                    help="methods: a method option (repeatable)")  # fmt: skip
     f.add_argument("--crop", help="methods: X,Y,W,H of the part to show")
+    f.add_argument("--height", type=int, default=256, help="removals: cell height in pixels")
     f.set_defaults(func=_figure_command)
 
 
@@ -219,15 +233,32 @@ def _figure_command(args: argparse.Namespace) -> int:
     elif args.name == "methods":
         from inpaintkit.cli.eval import parse_method_options
 
-        if not args.image or not args.mask:
-            raise InpaintError("the methods figure needs --image and --mask")
+        if len(args.image) != 1 or len(args.mask) != 1:
+            raise InpaintError("the methods figure needs one --image and one --mask")
         methods = _csv(args.methods) or []
         crop = tuple(int(v) for v in _csv(args.crop) or []) or None
         if crop is not None and len(crop) != 4:
             raise InpaintError(f"--crop expects X,Y,W,H, got {args.crop!r}")
         opts = parse_method_options(methods, args.opt)
-        path = rf.methods_figure(args.image, args.mask, methods, args.output, options=opts,
+        path = rf.methods_figure(args.image[0], args.mask[0], methods, args.output, options=opts,
                                  crop=crop)  # fmt: skip
+    elif args.name == "removals":
+        from inpaintkit.cli.eval import parse_method_options
+
+        if not args.image or len(args.image) != len(args.mask):
+            raise InpaintError(
+                "the removals figure needs --image and --mask pairs (as many of each)"
+            )
+        labels, aliases = [], {}
+        for item in _csv(args.methods) or []:
+            label, sep, method = item.partition("=")
+            labels.append(label)
+            if sep:
+                aliases[label] = method
+        opts = parse_method_options(labels, args.opt, aliases)
+        path = rf.removals_figure(list(zip(args.image, args.mask, strict=True)), labels,
+                                  args.output, aliases=aliases, options=opts,
+                                  height=args.height)  # fmt: skip
     elif args.name == "song-stages":
         if not args.data:
             raise InpaintError("song-stages needs --data FOLDER (e.g. ImageNet val)")

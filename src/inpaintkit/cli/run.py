@@ -26,6 +26,7 @@ examples:
   inpaintkit run shots/ --mask shots_masks/ -m telea -o shots_filled/
   inpaintkit run face.png --mask-kind center -m yeh2017 --opt model=celeba64 --seed 1
   inpaintkit run photo.jpg --mask mask.png -m deepfill --save-attention
+  inpaintkit run face.png --mask hole.png -m yeh2017 --samples 4 -o face.png   (face_1..4.png)
 
 The output keeps the input's format, alpha, EXIF, ICC profile, XMP, JPEG comment and DPI, and a
 JPEG's or WebP's quality and chroma subsampling; known pixels are copied bit for bit, and an
@@ -71,6 +72,14 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         "--save-attention",
         action="store_true",
         help="also write <output>_attention.png: deepfill's colour-coded attention map",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="K",
+        help="write K distinct fills as <output>_1 .. <output>_K, the best first (yeh2017, "
+        "vitoria2019; default: one fill, written to <output>)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--resume", action="store_true", help="skip images whose output exists")
@@ -190,8 +199,20 @@ def _mask_for(args: argparse.Namespace, image: Path) -> Path | None:
     return args.mask
 
 
-def compare_picture(image: np.ndarray, mask: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """Side by side: input with the hole tinted red | result. (H, W, 3) -> (H, 2W+gap, 3) uint8."""
+def _outputs(job: Job, options: dict) -> list[Path]:
+    """The files a job writes: its output, or ``<output>_1 .. _K`` for ``samples=K`` > 1."""
+    from inpaintkit.samples import sample_paths
+
+    k = options.get("samples") or 1
+    return [job.output] if k == 1 else sample_paths(job.output, k)
+
+
+def _written(job: Job, options: dict) -> bool:
+    return all(p.exists() for p in _outputs(job, options))
+
+
+def compare_picture(image: np.ndarray, mask: np.ndarray, *results: np.ndarray) -> np.ndarray:
+    """Side by side: input with the hole tinted red | each result. (H, W, 3) -> (H, W', 3) uint8."""
 
     def to8(a: np.ndarray) -> np.ndarray:
         return a if a.dtype == np.uint8 else np.rint(a / 257.0).astype(np.uint8)
@@ -200,7 +221,10 @@ def compare_picture(image: np.ndarray, mask: np.ndarray, result: np.ndarray) -> 
     red = np.array([255.0, 40.0, 40.0], np.float32)
     left[mask] = 0.45 * left[mask] + 0.55 * red
     gap = np.full((image.shape[0], 8, 3), 255, np.uint8)
-    return np.concatenate([left.astype(np.uint8), gap, to8(result)], axis=1)
+    parts = [left.astype(np.uint8)]
+    for result in results:
+        parts += [gap, to8(result)]
+    return np.concatenate(parts, axis=1)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -211,10 +235,14 @@ def run_command(args: argparse.Namespace) -> int:
     from inpaintkit.io import write_image
     from inpaintkit.options import parse_options
     from inpaintkit.registry import get_method
+    from inpaintkit.samples import check_samples_option
 
     info = get_method(args.method)
     options = parse_options(info, args.opt)
-    jobs = shard_jobs(plan_jobs(args), resume=args.resume, done=lambda j: j.output.exists())
+    if args.samples is not None:
+        options["samples"] = args.samples
+        check_samples_option(info, options)  # samples > 1 for a one-fill method: refused now
+    jobs = shard_jobs(plan_jobs(args), resume=args.resume, done=lambda j: _written(j, options))
     if args.mask_kind is not None:
         from inpaintkit.masks import MASK_KINDS
 
@@ -253,8 +281,9 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
         from inpaintkit.masks import make_mask
 
         mask_src = make_mask(args.mask_kind, image.size, seed=args.seed)
-    if resolve_output(job.output).exists() and not args.overwrite:  # `sub/../x` is `x`
-        raise InpaintError(f"{str(job.output)!r} exists; pass --overwrite to replace it")
+    for path in _outputs(job, options):
+        if resolve_output(path).exists() and not args.overwrite:  # `sub/../x` is `x`
+            raise InpaintError(f"{str(path)!r} exists; pass --overwrite to replace it")
     from inpaintkit.cli.ticker import ticking
 
     own_bar = any(o.name == "progress" for o in get_method(method).options)
@@ -272,14 +301,19 @@ def _run_one(job, args, method, options, inpaint, load_image, write_image) -> No
         )
     for note in res.notes:
         print(f"inpaintkit: {job.image.name}: {note}", file=sys.stderr)
-    out = res.save(job.output, overwrite=args.overwrite, quality=args.quality)
     model = f", model {res.model}" if res.model else ""
-    msg = f"{job.image} -> {out} ({method}{model}, {res.seconds:.2f} s)"
+    if len(_outputs(job, options)) > 1:
+        paths = res.save_samples(job.output, overwrite=args.overwrite, quality=args.quality)
+        out = job.output
+        fills = f"{len(paths)} fills, best first: {paths[0]} .. {paths[-1]}"
+        msg = f"{job.image} -> {fills} ({method}{model}, {res.seconds:.2f} s)"
+    else:
+        out = res.save(job.output, overwrite=args.overwrite, quality=args.quality)
+        msg = f"{job.image} -> {out} ({method}{model}, {res.seconds:.2f} s)"
     if args.compare:
         cmp_path = out.with_name(f"{out.stem}_compare.png")
-        write_image(
-            cmp_path, compare_picture(image.pixels, res.mask, res.pixels), overwrite=args.overwrite
-        )
+        picture = compare_picture(image.pixels, res.mask, *res.samples)
+        write_image(cmp_path, picture, overwrite=args.overwrite)
         msg += f", comparison {cmp_path}"
     if args.save_attention:
         msg += _save_attention(res, out, method, args.overwrite, write_image)

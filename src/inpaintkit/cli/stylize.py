@@ -1,15 +1,9 @@
 """``inpaintkit stylize``: Song et al.'s arbitrary style transfer with a trained Feature2Image.
 
-The content image's VGG relu3_1 map has every 3x3 patch replaced by its best-matching style
-patch (:func:`~inpaintkit.nn.patch_swap.style_swap`, normalised cross-correlation, overlaps
-averaged), and G2, trained for inpainting, translates the swapped map back to an image::
+The parser and handler only; what it does, and how the sizes and the model are chosen, is
+told in :mod:`inpaintkit.style_transfer`::
 
     inpaintkit stylize --content photo.jpg --style painting.png -o out.png [--size 256]
-
-The content is resized so its longer side is ``--size`` (sides rounded to multiples of 4, the
-relu3_1 grid), the style so its longer side is ``--style-size`` (default ``--size``); the
-result has the resized content's size. The model is a ``song2018`` model (its G2) or a bare
-``song-f2i`` export (``--model``: a domain, a name or a path, like ``--opt model=``).
 """
 
 from __future__ import annotations

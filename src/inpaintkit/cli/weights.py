@@ -3,12 +3,15 @@
     inpaintkit weights list                      # every installed model, by family
     inpaintkit weights info deepfill_natural128  # its card: data, command, scores, sha256
     inpaintkit weights install runs/dcgan-faces/export/dcgan.safetensors --name yeh2017_faces64
+    inpaintkit weights install runs/enc/export/latent_encoder.safetensors  # beside its model
     inpaintkit weights verify                    # sha256 and size against the cards; they load
     inpaintkit weights combine-song I2F.safetensors F2I.safetensors --out song2018_x.safetensors
     inpaintkit weights split-song song2018_natural128 --out runs/song_parts   # the inverse
 
-A model is ``<family>_<domain>.safetensors`` + ``.json``; the user directory
-(``$INPAINTKIT_WEIGHTS`` or ``~/.local/share/inpaintkit/weights``) shadows the bundled models.
+A model is ``<family>_<domain>.safetensors`` + ``.json`` (a latent-search model's encoder:
+``<family>_<domain>.encoder.safetensors`` + ``.json``, see docs/latent_search.md); the user
+directory (``$INPAINTKIT_WEIGHTS`` or ``~/.local/share/inpaintkit/weights``) shadows the
+bundled models.
 """
 
 from __future__ import annotations
@@ -79,7 +82,30 @@ def installed() -> list[dict[str, Any]]:
                     "path": str(path),
                 }
             )
-    return rows
+    return rows + _encoders()
+
+
+def _encoders() -> list[dict[str, Any]]:
+    """The latent encoders (``<model>.encoder.safetensors``) of the search folders, user first."""
+    from inpaintkit.weights import bundled_dir, search_dirs
+    from inpaintkit.weights.encoders import ENCODER_SUFFIX
+
+    rows: dict[str, dict[str, Any]] = {}
+    for d in search_dirs():
+        for path in sorted(d.glob(f"*{ENCODER_SUFFIX}.safetensors")) if d.is_dir() else []:
+            model = path.stem.removesuffix(ENCODER_SUFFIX)
+            rows.setdefault(
+                path.stem,
+                {
+                    "name": path.stem,
+                    "family": "latent_encoder",
+                    "domain": model,
+                    "default": False,
+                    "where": "bundled" if path.parent == bundled_dir() else "user",
+                    "path": str(path),
+                },
+            )
+    return list(rows.values())
 
 
 def _path(name: str) -> Path:
@@ -92,6 +118,9 @@ def _path(name: str) -> Path:
         if not path.is_file():
             raise InpaintError(f"model file {path} does not exist")
         return path
+    encoder = next((r for r in _encoders() if r["name"] == name), None)
+    if encoder is not None:
+        return Path(encoder["path"])
     fam = family_of_file(name)
     path = find_model(fam.name, name)
     if path is None:

@@ -136,6 +136,8 @@ def bench_latent_quality(
     n: int = 64,
     mask: str = "center",
     presets: tuple[str, ...] = ("paper", "fast"),
+    starts: tuple[str, ...] = ("auto",),
+    iterations: int | None = None,
     seed: int = 0,
 ) -> list[dict]:
     """Speed AND quality of the latent-search presets on real images with a trained model.
@@ -153,6 +155,9 @@ def bench_latent_quality(
         n: images (one batch).
         mask: a mask kind of :mod:`inpaintkit.masks`; image i gets seed ``seed + i``.
         presets: names from :data:`inpaintkit.methods.latent_search.PRESETS`.
+        starts: the methods' ``start`` values to run each preset with (``auto``: the model's
+            latent encoder when one is installed, ``random``, ``encoder``).
+        iterations: override the presets' step counts (None: theirs).
         seed: masks and the search's initial latents.
     """
     from inpaintkit.data.sources import open_dataset
@@ -173,16 +178,21 @@ def bench_latent_quality(
     m = torch.from_numpy(holes[:, None].astype(np.float32))  # (n, 1, S, S)
     fn = get_method(method).fn
     rows: list[dict] = []
-    for preset in presets:
-        t = time.perf_counter()
-        out = fn(truth * (1 - m), m, model=model, preset=preset, seed=seed, progress=False)
-        sec = time.perf_counter() - t
+    for preset, start in ((p, s) for p in presets for s in starts):
+        t, cpu = time.perf_counter(), time.process_time()
+        out = fn(
+            truth * (1 - m), m, model=model, preset=preset, start=start, iterations=iterations,
+            seed=seed, progress=False,
+        )  # fmt: skip
+        sec, cpu = time.perf_counter() - t, time.process_time() - cpu
         p_all, p_hole = psnr(out.image, truth).mean().item(), psnr(out.image, truth, m)
         rows.append(
             {
                 "what": f"{method} {model}, {n} x {S}x{S}, mask {mask}",
                 "preset": preset,
+                "start": out.extras.get("start", start),
                 "seconds": sec,
+                "cpu_seconds": cpu,
                 "psnr": p_all,
                 "psnr_hole": p_hole.mean().item(),
                 "speedup": rows[0]["seconds"] / sec if rows else 1.0,

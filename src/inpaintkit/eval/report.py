@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
-    from inpaintkit.eval.engine import EvalConfig
+    from inpaintkit.eval.config import EvalConfig
 
 #: the size grid tiles are scaled up to (whole multiples of the image size: 64 px -> 128 px)
 GRID_CELL = 128

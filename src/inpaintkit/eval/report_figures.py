@@ -278,3 +278,61 @@ def methods_figure(
     Image.open(tmp).convert("RGB").save(out, quality=85)
     tmp.unlink()
     return out
+
+
+def removals_figure(
+    pairs: Sequence[tuple[str | Path, str | Path]],
+    methods: Sequence[str],
+    out: Path,
+    *,
+    aliases: dict[str, str] | None = None,
+    options: dict[str, dict] | None = None,
+    height: int = 256,
+) -> Path:
+    """Object removals on whole photos: one row per (photo, mask), input (hole tinted) then
+    each method's result, every cell scaled to ``height`` px (rows padded to the widest).
+
+    Args:
+        pairs: (photo, mask) paths, one row each, in order.
+        methods: column labels: a method name, or a label that ``aliases`` maps to a method
+            (e.g. ``{"ours_new": "deepfill"}`` with ``options["ours_new"]["model"]`` a file).
+        out: the picture to write (JPEG quality 90 for .jpg).
+        options: {label: {option: value}}.
+        height: cell height in pixels.
+    """
+    from PIL import ImageDraw, ImageFont
+
+    import inpaintkit
+
+    aliases, options = aliases or {}, options or {}
+    pad, head = 4, 16
+    rows: list[list[Image.Image]] = []
+    for image, mask in pairs:
+        results = [
+            inpaintkit.inpaint(image, mask, aliases.get(m, m), **options.get(m, {}))
+            for m in methods
+        ]
+        first = results[0]
+        to8 = (lambda a: a) if first.pixels.dtype == np.uint8 else (
+            lambda a: np.rint(a / 257.0).astype(np.uint8))  # fmt: skip
+        shown = to8(first.pixels).astype(np.float32)
+        hole = first.mask > 0
+        shown[hole] = 0.35 * shown[hole] + 0.65 * np.array([255.0, 0.0, 255.0])
+        cells = [shown.astype(np.uint8)] + [to8(r.pixels) for r in results]
+        scale = height / cells[0].shape[0]
+        size = (max(1, round(cells[0].shape[1] * scale)), height)
+        rows.append([Image.fromarray(np.ascontiguousarray(c)).resize(size, Image.LANCZOS)
+                     for c in cells])  # fmt: skip
+    width = max(sum(c.width + pad for c in r) + pad for r in rows)
+    canvas = Image.new("RGB", (width, head + len(rows) * (height + pad) + pad), "white")
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
+    x = pad
+    for title, cell in zip(["input", *methods], rows[0], strict=True):
+        draw.text((x + 2, 2), title, fill="black", font=font)
+        x += cell.width + pad
+    for i, row in enumerate(rows):
+        x = pad
+        for cell in row:
+            canvas.paste(cell, (x, head + i * (height + pad)))
+            x += cell.width + pad
+    return save_picture(np.asarray(canvas), out, quality=90)

@@ -65,6 +65,21 @@ def _initial_latents(
     return z.to(device)
 
 
+def _start(
+    B: int, R: int, z_dim: int, prior: str, generator: torch.Generator, device: torch.device,
+    z_init: torch.Tensor | None, clip: float | None,
+) -> torch.Tensor:  # fmt: skip
+    """(B * R, z_dim) starting latents: draws from the prior; with ``z_init`` (B, z_dim), row
+    b * R (each image's first restart) is z_init[b], clipped to [-clip, clip]."""
+    z = _initial_latents(B * R, z_dim, prior, generator, device)
+    if z_init is not None:
+        if z_init.shape != (B, z_dim):
+            raise ValueError(f"z_init must be (B, z_dim) = {(B, z_dim)}, got {tuple(z_init.shape)}")
+        first = z_init.detach().to(device, torch.float32)
+        z.view(B, R, z_dim)[:, 0] = first.clamp(-clip, clip) if clip is not None else first
+    return z
+
+
 def _prior_term(d_out: torch.Tensor, kind: str, weight: float) -> torch.Tensor:
     if kind == "gan":
         return prior_loss_gan(d_out, lam=weight, mode="paper")
@@ -93,17 +108,15 @@ def _best_of(
     objective: Callable[[torch.Tensor], torch.Tensor],
     z: torch.Tensor,
     k: int,
-    z_dim: int,
-    prior: str,
-    generator: torch.Generator,
+    draw: Callable[[], torch.Tensor],
 ) -> torch.Tensor:
-    """For each row of ``z`` (N, z_dim), the lowest-``objective`` of it and k-1 fresh draws.
+    """For each row of ``z`` (N, z_dim), the lowest-``objective`` of it and k-1 ``draw()``s.
 
     The candidates are scored one batch of N at a time, so memory stays that of one step.
     """
     best, best_loss = z, objective(z)
     for _ in range(k - 1):
-        cand = _initial_latents(z.shape[0], z_dim, prior, generator, z.device)
+        cand = draw()
         loss = objective(cand)
         better = loss < best_loss
         best = torch.where(better[:, None], cand, best)
@@ -141,6 +154,49 @@ def latent_search(
     y: torch.Tensor,
     mask: torch.Tensor,
     *,
+    blend: bool = True,
+    **search: Any,
+) -> SearchResult:
+    """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
+
+    Runs :func:`search_latents` (every keyword but ``blend`` is its: see there for the loss,
+    the restarts and the precision), keeps each image's lowest-loss restart, then composes
+    G(z) into the hole.
+
+    Args:
+        G: generator, (N, z_dim) -> (N, 3, S, S) in [-1, 1].
+        D: discriminator (logits) or critic, (N, 3, S, S) -> (N,); None for no prior term.
+        y: (B, 3, S, S) in [-1, 1], the image with its hole (hole content is ignored).
+        mask: (B, 1, S, S), 1 = hole.
+        blend: Poisson-blend the fill (True) or paste it (False).
+        **search: :func:`search_latents`' keywords (``z_dim`` is required).
+
+    Returns:
+        ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
+    """
+    z, final = search_latents(G, D, y, mask, **search)  # (B, R, z_dim), (B, R)
+    pick = final.argmin(1)  # (B,)
+    rows = torch.arange(y.shape[0], device=y.device)
+    z_best = z[rows, pick]
+    with torch.no_grad(), eval_mode(G):
+        fill = generate(G, z_best, search.get("precision", "fp32"))
+    images = compose(y.detach(), mask, fill, blend=blend)
+    return SearchResult(images, z_best, final[rows, pick])
+
+
+def generate(G: nn.Module, z: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+    """G(z) (N, 3, S, S) in float32, under bf16 autocast for ``precision="bf16"``."""
+    with _autocast(precision, z.device):
+        out = G(z)
+    return out.float() if out.dtype == torch.bfloat16 else out
+
+
+def search_latents(
+    G: nn.Module,
+    D: nn.Module | None,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+    *,
     z_dim: int,
     prior: str = "uniform",
     iterations: int = 1500,
@@ -155,21 +211,22 @@ def latent_search(
     padding: str = "zeros",
     restarts: int = 1,
     clip: float | None = 1.0,
-    blend: bool = True,
     generator: torch.Generator | None = None,
     callback: Callback | None = None,
     early_stop_tol: float | None = None,
     progress: bool = True,
     precision: str = "fp32",
     init_candidates: int = 1,
-) -> SearchResult:
-    """Inpaint ``y`` by searching G's latent space (defaults: Yeh et al. 2017).
+    z_init: torch.Tensor | None = None,
+    init_jitter: float = 0.0,
+    on_latent: Callable[[int, torch.Tensor], None] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every restart's final latent and loss (the search of :func:`latent_search`).
 
     Minimises, for each of the B * restarts latents at once (they never interact: the nets
     run in eval mode and Adam is element-wise),
     ``alpha * context_loss + beta * gradient_loss + prior(D(G(z)))`` with Adam, clipping z to
-    [-clip, clip] after every step; keeps each image's lowest-loss restart (loss re-evaluated
-    at the final z); then composes G(z) into the hole.
+    [-clip, clip] after every step; the loss is re-evaluated at the final z.
 
     Args:
         G: generator, (N, z_dim) -> (N, 3, S, S) in [-1, 1].
@@ -185,9 +242,8 @@ def latent_search(
         prior_weight: lam or eta (Yeh: 0.003; Vitoria: 0.5).
         context_norm: ``"l1"`` or ``"l2"``.
         window, padding: importance-weight window (paper 7) and boundary handling.
-        restarts: random initialisations per image; the best is kept.
+        restarts: random initialisations per image.
         clip: z is clamped to [-clip, clip] after every step (both papers: 1); None disables.
-        blend: Poisson-blend the fill (True) or paste it (False).
         generator: draws the initial latents; None means ``torch.Generator().manual_seed(0)``.
         callback: ``callback(step, mean_loss)`` after every step (step counts from 1); it may
             raise to cancel the search (the exception propagates).
@@ -200,9 +256,16 @@ def latent_search(
         init_candidates: draw this many latents per search and start from the one with the
             lowest loss (one forward pass each, no gradients); 1 = the papers' single random
             start. A good start lets the search converge in far fewer steps.
+        z_init: (B, z_dim) a start for each image (e.g. a latent encoder's guess,
+            :mod:`inpaintkit.models.latent_encoder`): the first restart of each image starts
+            there (clipped), the others from the prior.
+        init_jitter: with ``init_candidates`` > 1, draw the candidates as each start plus this
+            much Gaussian noise (clipped) instead of from the prior (0).
+        on_latent: ``on_latent(step, z)`` with the (B * restarts, z_dim) latents at the start
+            (step 0) and after every step (measurements of quality against steps).
 
     Returns:
-        ``SearchResult(images (B, 3, S, S), z (B, z_dim), loss (B,))``, on ``y``'s device.
+        ``z`` (B, restarts, z_dim) and ``loss`` (B, restarts), detached, on ``y``'s device.
     """
     _check_inputs(y, mask, iterations, restarts, callback, init_candidates)
     check_choice("latent search", "context_norm", context_norm, ("l1", "l2"))
@@ -216,9 +279,7 @@ def latent_search(
     W = importance_weights(m_r, window=window, padding=padding)  # (B*R, 1, S, S)
 
     def run(net: nn.Module, x: torch.Tensor) -> torch.Tensor:  # bf16: back to float32 after
-        with _autocast(precision, y.device):
-            out = net(x)
-        return out.float() if out.dtype == torch.bfloat16 else out
+        return generate(net, x, precision)
 
     def objective(z: torch.Tensor) -> torch.Tensor:  # (B*R, z_dim) -> (B*R,)
         gen = run(G, z)  # (B*R, 3, S, S)
@@ -236,10 +297,20 @@ def latent_search(
         return loss
 
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
-    z = _initial_latents(B * R, z_dim, prior, generator, y.device)
+    z = _start(B, R, z_dim, prior, generator, y.device, z_init, clip)
     if init_candidates > 1:
+
+        def draw() -> torch.Tensor:
+            if init_jitter <= 0:
+                return _initial_latents(B * R, z_dim, prior, generator, y.device)
+            noise = torch.randn(z.shape, generator=generator, device=generator.device)
+            cand = z + init_jitter * noise.to(y.device)
+            return cand.clamp(-clip, clip) if clip is not None else cand
+
         with torch.no_grad(), eval_mode(G, D):
-            z = _best_of(objective, z, init_candidates, z_dim, prior, generator)
+            z = _best_of(objective, z, init_candidates, draw)
+    if on_latent is not None:
+        on_latent(0, z.detach())
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr, betas=betas)
     previous: torch.Tensor | None = None
@@ -253,6 +324,8 @@ def latent_search(
                 with torch.no_grad():
                     z.clamp_(-clip, clip)
             loss = loss.detach()
+            if on_latent is not None:
+                on_latent(step + 1, z.detach())
             bar.set_postfix(loss=f"{loss.mean().item():.4g}")
             if callback is not None:
                 callback(step + 1, loss.mean().item())
@@ -261,11 +334,7 @@ def latent_search(
             previous = loss
         with torch.no_grad():
             final = objective(z)  # the loss of the z we return, after the last step and clip
-            best = torch.arange(B, device=y.device) * R + final.view(B, R).argmin(1)
-            z_best = z.detach()[best]
-            fill = run(G, z_best)
-    images = compose(y.detach(), mask, fill, blend=blend)
-    return SearchResult(images, z_best, final[best])
+    return z.detach().view(B, R, z_dim), final.view(B, R)
 
 
 # ----- the two registered methods: load a model, fit the input to its size, search ------------

@@ -27,8 +27,11 @@ import torch.nn.functional as F
 
 from inpaintkit.composite import fill_hole as compose
 from inpaintkit.errors import InpaintError
+from inpaintkit.methods.checks import check_choice
 from inpaintkit.methods.latent_loop import Callback, SearchResult, eval_mode, latent_search
 from inpaintkit.methods.latent_presets import PRESETS, preset_steps, resolve_preset
+from inpaintkit.methods.latent_samples import latent_search_samples
+from inpaintkit.methods.latent_start import STARTS, encoder_start
 from inpaintkit.methods.windows import crop_note, paste_squares, square_crops
 from inpaintkit.registry import MethodResult, register_method
 from inpaintkit.weights import list_installed, load_gan, resolve_model
@@ -44,6 +47,21 @@ __all__ = [
     "vitoria2019",
     "yeh2017",
 ]
+
+
+#: most fills one call may ask for (each costs two more searches per image).
+MAX_SAMPLES = 16
+#: the least RMS difference in the hole (0..1 scale) between two of the ``samples`` fills.
+SAMPLE_DISTANCE = 0.05
+
+
+def _check_samples(samples: Any, distance: Any) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, int):
+        raise InpaintError(f"samples must be a whole number, got {samples!r}")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise InpaintError(f"samples must be 1 to {MAX_SAMPLES}, got {samples}")
+    if not isinstance(distance, int | float) or not 0 <= distance <= 1:
+        raise InpaintError(f"sample_distance must be in [0, 1], got {distance!r}")
 
 
 def _resize_known(
@@ -77,6 +95,10 @@ def inpaint_with_model(
     seed: int,
     device: str,
     blend: bool,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
+    start: str = "auto",
+    given_candidates: bool = False,
     **search: Any,
 ) -> MethodResult:
     """Load ``method``'s model, crop the input around its holes, run :func:`latent_search`.
@@ -86,8 +108,19 @@ def inpaint_with_model(
     ratio is kept and a small hole in a big photo is filled at the model's own scale. A crop
     that is not S x S is resized to S for the search and its fill G(z) resized back; the fill
     is composed at full resolution (known pixels stay the input's). Holes that no square crop
-    inside the image can hold are refused before any search runs.
+    inside the image can hold are refused before any search runs. ``samples`` > 1: the
+    ``samples`` best distinct fills (extras ``samples`` (B, K, 3, H, W), ``sample_losses``
+    (B, K)); ``image`` is the first of them.
+
+    ``start``: ``auto`` starts from the model's latent encoder when one is installed for it
+    (:func:`~inpaintkit.weights.encoders.find_encoder`; each image's first restart, the others
+    random), else from random latents; ``encoder`` requires one; ``random`` ignores it. An
+    encoder's start is the only candidate unless the caller gave ``init_candidates``
+    (``given_candidates``): the presets' random candidates beside it made no better fills
+    (docs/latent_search.md, "Amortised search").
     """
+    _check_samples(samples, sample_distance)
+    check_choice(method, "start", start, STARTS)
     path = resolve_model(method, model)
     G, D, cfg = load_gan(method, path, device)
     S = cfg.image_size
@@ -100,13 +133,72 @@ def inpaint_with_model(
     except InpaintError as e:
         raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
     notes = crop_note(boxes, S, tuple(x.shape[-2:]), path.stem.removeprefix(f"{method}_"))
+    search["z_init"], used = encoder_start(path, start, x_s, m_s, cfg, device)
+    if used:
+        notes.append(f"the search started from the latent encoder {used.name}")
+        if not given_candidates:  # measured: random candidates beside E's z do not help
+            search["init_candidates"] = 1
     gen = torch.Generator(device=dev).manual_seed(seed)
+    if samples > 1:
+        search |= {"z_dim": cfg.z_dim, "generator": gen, "sample_distance": sample_distance}
+        res = _several_fills(G, D, x, m, x_s, m_s, boxes, blend, samples, search)
+        res.extras["model"] = str(path)
+        res.extras["start"] = "encoder" if used else "random"
+        res.notes[:0] = notes
+        return MethodResult(res.image.to(image.device), res.extras, res.notes)
     found = latent_search(G, D, x_s, m_s, z_dim=cfg.z_dim, generator=gen, blend=False, **search)
     with torch.no_grad(), eval_mode(G):
         fill = paste_squares(x, G(found.z), boxes)  # G(z): (B, 3, S, S)
     out = compose(x, m, fill, blend=blend)
-    extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path)}
+    extras = {"loss": found.loss.cpu(), "z": found.z.cpu(), "model": str(path),
+              "start": "encoder" if used else "random"}  # fmt: skip
     return MethodResult(image=out.to(image.device), extras=extras, notes=notes)
+
+
+def _several_fills(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    x: torch.Tensor,
+    m: torch.Tensor,
+    x_s: torch.Tensor,
+    m_s: torch.Tensor,
+    boxes: list[tuple[int, int, int, int]],
+    blend: bool,
+    k: int,
+    search: dict[str, Any],
+) -> MethodResult:
+    """``samples=k``: the k best distinct fills of max(restarts, 2k) searches, each composed
+    into the full image like the single fill (:mod:`~inpaintkit.methods.latent_samples`)."""
+    min_distance = search.pop("sample_distance")
+    restarts = max(search.pop("restarts"), 2 * k)
+    found = latent_search_samples(
+        G, D, x_s, m_s, samples=k, min_distance=min_distance, blend=blend, restarts=restarts,
+        **search,
+    )  # fmt: skip
+    B = x.shape[0]
+    x_k, m_k = x.repeat_interleave(k, 0), m.repeat_interleave(k, 0)  # (B*k, ...)
+    fill = paste_squares(x_k, found.fills.flatten(0, 1), [b for b in boxes for _ in range(k)])
+    out = compose(x_k, m_k, fill, blend=blend).view(B, k, *x.shape[1:])  # (B, k, 3, H, W)
+    fewest = int(found.distinct.min())
+    note = (
+        f"{k} fills from {restarts} searches, lowest search loss first; any two differ by at "
+        f"least {min_distance:g} (RMS in the hole, 0..1)"
+    )
+    if fewest < k:
+        note = (
+            f"{k} fills from {restarts} searches, lowest search loss first; only {fewest} "
+            f"differ by at least {min_distance:g} (RMS in the hole, 0..1): the others are the "
+            "most different of the rest (more restarts find more)"
+        )
+    extras = {
+        "loss": found.loss[:, 0].cpu(),
+        "z": found.z[:, 0].cpu(),
+        "samples": out.cpu(),
+        "sample_losses": found.loss.cpu(),
+        "sample_z": found.z.cpu(),
+        "sample_distinct": found.distinct.cpu(),
+    }
+    return MethodResult(image=out[:, 0], extras=extras, notes=[note])
 
 
 @register_method(
@@ -128,8 +220,11 @@ def yeh2017(
     *,
     model: str | None = None,
     preset: Literal["paper", "fast"] = "paper",
+    start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
     lr: float = 0.01,
     lam: float = 0.003,
     prior_loss: Literal["gan", "nonsaturating", "wgan"] = "gan",
@@ -156,8 +251,13 @@ def yeh2017(
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
         preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
+            ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
+        samples: return this many distinct fills (extras ``samples``), the best first, from
+            max(restarts, 2 * samples) searches; 1 = one fill (see ``latent_samples``).
+        sample_distance: least RMS difference (0..1) in the hole between two of the fills.
         lr: Adam learning rate of the latent search.
         lam: weight of the prior (GAN) loss against the context loss (paper: 0.003).
         prior_loss: ``gan`` lam*log(1 - D), ``nonsaturating`` -lam*log D, or ``wgan``.
@@ -166,7 +266,8 @@ def yeh2017(
         padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
         blend: Poisson-blend the fill into the image (the paper's); False pastes it.
         precision: ``fp32`` or ``bf16`` search (None: the preset's).
-        init_candidates: random latents tried before the search; the best starts it.
+        init_candidates: latents tried before the search; the best starts it (None: the
+            preset's for a random start, 1 for an encoder's: its z only).
         early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
         seed: seed of the random starts; the same seed gives the same fill.
         device: torch device to run on.
@@ -180,7 +281,9 @@ def yeh2017(
     # fmt: off
     return inpaint_with_model(
         "yeh2017", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="uniform", restarts=restarts, lr=lr, alpha=1.0, beta=0.0, **search,
+        start=start, given_candidates=init_candidates is not None, samples=samples,
+        sample_distance=sample_distance, prior="uniform", restarts=restarts,
+        lr=lr, alpha=1.0, beta=0.0, **search,
         prior_loss=prior_loss, prior_weight=lam, context_norm=context_norm, window=window,
         padding=padding, progress=progress, callback=callback,
     )
@@ -206,8 +309,11 @@ def vitoria2019(
     *,
     model: str | None = None,
     preset: Literal["paper", "fast"] = "paper",
+    start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
+    samples: int = 1,
+    sample_distance: float = SAMPLE_DISTANCE,
     lr: float = 0.03,
     alpha: float = 0.1,
     beta: float = 0.9,
@@ -231,8 +337,13 @@ def vitoria2019(
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
         preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
+            ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
         restarts: independent searches per image; the lowest loss wins.
+        samples: return this many distinct fills (extras ``samples``), the best first, from
+            max(restarts, 2 * samples) searches; 1 = one fill (see ``latent_samples``).
+        sample_distance: least RMS difference (0..1) in the hole between two of the fills.
         lr: Adam learning rate of the latent search.
         alpha: weight of the pixel context term (paper: 0.1).
         beta: weight of the gradient context term (paper: 0.9).
@@ -241,7 +352,8 @@ def vitoria2019(
         padding: ``zeros`` counts pixels outside the image as known, ``symmetric`` mirrors.
         blend: Poisson-blend the fill into the image (the paper's); False pastes it.
         precision: ``fp32`` or ``bf16`` search (None: the preset's).
-        init_candidates: random latents tried before the search; the best starts it.
+        init_candidates: latents tried before the search; the best starts it (None: the
+            preset's for a random start, 1 for an encoder's: its z only).
         early_stop_tol: stop when the loss improves less than this (0 = off; None: preset's).
         seed: seed of the random starts; the same seed gives the same fill.
         device: torch device to run on.
@@ -255,7 +367,9 @@ def vitoria2019(
     # fmt: off
     return inpaint_with_model(
         "vitoria2019", image, mask, model=model, seed=seed, device=device, blend=blend,
-        prior="normal", restarts=restarts, lr=lr, betas=(0.9, 0.999), **search,
+        start=start, given_candidates=init_candidates is not None, samples=samples,
+        sample_distance=sample_distance, prior="normal", restarts=restarts,
+        lr=lr, betas=(0.9, 0.999), **search,
         alpha=alpha, beta=beta, prior_loss="wgan", prior_weight=eta, window=window,
         padding=padding, progress=progress, callback=callback,
     )

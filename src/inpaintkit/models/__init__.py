@@ -1,3 +1,10 @@
 """Network architectures. Importing this package registers every built-in model."""
 
-from inpaintkit.models import context_encoder, dcgan, deepfill, song, wgan_resnet  # noqa: F401
+from inpaintkit.models import (  # noqa: F401
+    context_encoder,
+    dcgan,
+    deepfill,
+    latent_encoder,
+    song,
+    wgan_resnet,
+)

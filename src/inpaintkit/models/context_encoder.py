@@ -83,9 +83,11 @@ class ContextEncoderConfig:
     def __post_init__(self) -> None:
         if isinstance(self.fill_value, list):  # model cards store tuples as JSON lists
             self.fill_value = tuple(self.fill_value)  # type: ignore[assignment]
+        self.validate()
 
     def validate(self) -> None:
-        """Raise InpaintError for values the architecture does not support."""
+        """Raise InpaintError for values the architecture does not support (also run when the
+        config is made)."""
         s = self.image_size
         if isinstance(s, bool) or not isinstance(s, int) or s < 16 or s & (s - 1):
             raise InpaintError(f"context_encoder image_size must be a power of two >= 16, got {s}")

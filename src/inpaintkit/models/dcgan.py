@@ -63,8 +63,12 @@ class DCGANConfig:
     ndf: int = 64
     kernel: int = 5
 
+    def __post_init__(self) -> None:
+        self.validate()
+
     def validate(self) -> None:
-        """Raise InpaintError for sizes the architecture does not support."""
+        """Raise InpaintError for values the architecture does not support (also run when the
+        config is made)."""
         if self.image_size not in SIZES:
             raise InpaintError(f"dcgan image_size must be 32 or 64, got {self.image_size}")
         if self.kernel < 3 or self.kernel % 2 == 0:

@@ -82,6 +82,11 @@ class DeepFillConfig:
     global_size: int = 256
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise InpaintError for values the architecture does not support (also run when the
+        config is made)."""
         if self.cnum < 2 or self.cnum % 2:
             raise InpaintError(f"deepfill cnum must be even and >= 2, got {self.cnum}")
         if self.image_channels < 1 or self.critic_cnum < 1:

@@ -57,6 +57,11 @@ class SongConfig:
     d2_cond_scale: float = 0.05
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise InpaintError for values the architecture does not support (also run when the
+        config is made)."""
         s = self.image_size
         if isinstance(s, bool) or not isinstance(s, int) or s < 16 or s & (s - 1):
             raise InpaintError(f"song image_size must be a power of two >= 16, got {s}")

@@ -46,6 +46,11 @@ class WGANResNetConfig:
     dim: int = 64
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise InpaintError for values the architecture does not support (also run when the
+        config is made)."""
         s = self.image_size
         if s < 8 or s & (s - 1):
             raise InpaintError(f"wgan_resnet image_size must be a power of two >= 8, got {s}")

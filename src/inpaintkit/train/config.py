@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.typed_values import coerce, split_assignment
 
 T = TypeVar("T")
 
@@ -94,80 +94,13 @@ class LoopConfig:
             )
 
 
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _coerce(value: Any, tp: Any, key: str) -> Any:
-    """``value`` (typed, or a string from ``--set``) converted to type ``tp``."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
-        if is_none and type(None) in args:
-            return None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, key)
-            except InpaintError:
-                continue
-        raise InpaintError(f"config key {key!r} expects {tp}, got {value!r}")
-    if origin in (tuple, list):
-        if isinstance(value, str):
-            value = _parse_literal(value)
-        if not isinstance(value, list | tuple):
-            raise InpaintError(
-                f"config key {key!r} expects a list like [0.5, 0.999], got {value!r}"
-            )
-        args = [a for a in typing.get_args(tp) if a is not Ellipsis] or [Any]
-        items = [_coerce(v, args[min(i, len(args) - 1)], key) for i, v in enumerate(value)]
-        return tuple(items) if origin is tuple else items
-    if tp is Any:
-        return value
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "on", "1"):
-            return True
-        if text in ("false", "no", "off", "0"):
-            return False
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.replace("_", ""))
-            except ValueError:
-                pass
-    elif tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    elif tp is str and isinstance(value, str):
-        return value
-    raise InpaintError(f"config key {key!r} expects {_type_name(tp)}, got {value!r}")
-
-
-def _parse_literal(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
 def from_dict(cls: type[T], data: dict[str, Any] | None = None, *, prefix: str = "") -> T:
     """Build dataclass ``cls`` from defaults, overridden by ``data`` (nested dicts for sub-configs).
 
     Args:
         cls: a dataclass type; fields that are dataclasses are filled recursively.
-        data: values to override; strings are converted to the field's type.
+        data: values to override; strings are converted to the field's type
+            (:func:`inpaintkit.typed_values.coerce`).
         prefix: dotted path of ``cls`` inside the run config, used in error messages.
 
     Raises:
@@ -194,7 +127,10 @@ def from_dict(cls: type[T], data: dict[str, Any] | None = None, *, prefix: str =
                 raise InpaintError(f"config key {prefix + name!r} is a section; set its keys")
             kwargs[name] = from_dict(tp, value, prefix=f"{prefix}{name}.")
         else:
-            kwargs[name] = _coerce(value, tp, prefix + name)
+            try:
+                kwargs[name] = coerce(value, tp)
+            except InpaintError as e:
+                raise InpaintError(f"config key {prefix + name!r} {e}") from None
     return cls(**kwargs)
 
 
@@ -206,18 +142,19 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 def parse_sets(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """``["loop.steps=20", "recipe.model.ngf=8"]`` -> ``{"loop": {"steps": "20"}, ...}``.
 
-    Values stay strings here (JSON lists are parsed when the field is a tuple); :func:`from_dict`
-    converts them to each field's type.
+    Values stay strings here; :func:`from_dict` types them for each field with
+    :func:`inpaintkit.typed_values.coerce`, the parser of method options too (``1e-4``,
+    ``true``, ``none``, ``0.5,0.999`` or ``[0.5, 0.999]`` for a tuple).
 
     Raises:
         InpaintError: an item without ``=`` or with an empty key.
     """
     tree: dict[str, Any] = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(not part for part in key.split(".")):
-            raise InpaintError(f"--set expects KEY=VALUE like loop.steps=100, got {item!r}")
+        form = "KEY=VALUE like loop.steps=100"
+        key, value = split_assignment(item, flag="--set", form=form)
+        if any(not part for part in key.split(".")):
+            raise InpaintError(f"--set expects {form}, got {item!r}")
         merge(tree, _nest(key.split("."), value))
     return tree
 

@@ -6,14 +6,14 @@ The same ``inpaintkit train ...`` command runs alone or under ``torchrun``::
     torchrun --nnodes 2 --node_rank 0 --nproc_per_node 8 \\
         --rdzv-backend c10d --rdzv-endpoint host0:29500 -m inpaintkit train dcgan ...
 
-torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
-:func:`init_distributed` reads them and joins the process group (gloo on CPU, nccl on GPU).
+torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (read by :mod:`inpaintkit.ranks`),
+``MASTER_ADDR`` and ``MASTER_PORT``; :func:`init_distributed` reads them and joins the process
+group (gloo on CPU, nccl on GPU).
 Without them everything here is a no-op for a single process.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,26 +22,13 @@ import torch.distributed as dist
 from torch import nn
 
 from inpaintkit.errors import InpaintError
+from inpaintkit.ranks import Ranks, env_int, torchrun_ranks
 
 
 @dataclass(frozen=True)
-class DistInfo:
-    """Where this process sits in the job.
-
-    Attributes:
-        rank: global rank, 0 for the process that writes files.
-        world_size: number of processes in the job (1 when not distributed).
-        local_rank: rank on this machine; picks the GPU.
-    """
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        """True on rank 0, the only rank that writes checkpoints, logs and samples."""
-        return self.rank == 0
+class DistInfo(Ranks):
+    """Where this process sits in the job: ``rank``, ``world_size``, ``local_rank``
+    (:class:`~inpaintkit.ranks.Ranks`); rank 0 alone writes checkpoints, logs and samples."""
 
     @property
     def distributed(self) -> bool:
@@ -49,22 +36,12 @@ class DistInfo:
         return self.world_size > 1
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InpaintError(f"environment variable {name}={value!r} is not an integer") from None
-
-
 def dist_info() -> DistInfo:
     """This process's rank and world size, from the process group or torchrun's environment."""
     if dist.is_available() and dist.is_initialized():
-        local = _env_int("LOCAL_RANK", dist.get_rank())
+        local = env_int("LOCAL_RANK", dist.get_rank())
         return DistInfo(dist.get_rank(), dist.get_world_size(), local)
-    return DistInfo(_env_int("RANK", 0), _env_int("WORLD_SIZE", 1), _env_int("LOCAL_RANK", 0))
+    return DistInfo(*torchrun_ranks())
 
 
 def pick_device(spec: str, info: DistInfo) -> torch.device:

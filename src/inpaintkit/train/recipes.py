@@ -134,6 +134,10 @@ class Recipe:
         """The networks an inference method needs, by the prefix they get in the export file."""
         raise NotImplementedError
 
+    def card_extra(self, cfg: Any) -> dict[str, Any]:
+        """Keys the export's model card gains besides the loop's (none by default)."""
+        return {}
+
 
 _RECIPES: dict[str, type[Recipe]] = {}
 
@@ -221,3 +225,22 @@ def random_hflip(images: torch.Tensor, generator: torch.Generator) -> torch.Tens
     """
     flip = torch.rand(images.shape[0], generator=generator, device=images.device) < 0.5
     return torch.where(flip[:, None, None, None], images.flip(-1), images)
+
+
+def draw_holes(
+    kinds: tuple[str, ...] | list[str], n: int, size: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``n`` holes (n, 1, size, size) float, 1 = hole, each of a kind drawn from ``kinds``.
+
+    Kinds (:data:`inpaintkit.masks.MASK_KINDS`) and mask seeds are drawn from ``generator``, so
+    a step's holes are fixed by its seed.
+    """
+    import numpy as np
+
+    from inpaintkit.masks import make_mask
+
+    dev = generator.device
+    which = torch.randint(0, len(kinds), (n,), generator=generator, device=dev).tolist()
+    seeds = torch.randint(0, 2**31 - 1, (n,), generator=generator, device=dev).tolist()
+    masks = [make_mask(kinds[k], (size, size), seed=s) for k, s in zip(which, seeds, strict=True)]
+    return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(dev)

@@ -102,6 +102,7 @@ class RunOutputs:
             precision=self.loop.precision,
             world_size=self.dist.world_size,
             seed=self.loop.seed,
+            extra=self.recipe.card_extra(self.cfg),
         )
         nets = self.recipe.export(self.nets, self.cfg)
         weights, _ = export_model(self.out / "export", self.recipe.name, nets, card=card)

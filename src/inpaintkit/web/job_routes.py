@@ -129,6 +129,10 @@ def job_json(job: Job, jobs: JobQueue) -> dict[str, Any]:
             {"name": n, "url": f"{base}/extras/{n}"} for n in results.image_extra_names(res.extras)
         ]
         out["values"] = results.scalar_extras(res.extras)
+        k = len(res.samples)
+        out["samples"] = k  # samples=K: fills 1..K, the best first (GET result?sample=i)
+        if k > 1:
+            out["urls"]["samples"] = [f"{base}/result?sample={i}" for i in range(1, k + 1)]
     return out
 
 
@@ -154,18 +158,24 @@ def _done(job: Job) -> Any:
 
 
 def result_response(
-    job: Job, fmt: str | None, work: ImageWork, *, download: bool = False
+    job: Job, fmt: str | None, work: ImageWork, *, download: bool = False, sample: int = 1
 ) -> Response:
-    """The result file of a done job in ``fmt`` (default: the input's format)."""
+    """The result file of a done job in ``fmt`` (default: the input's format); ``sample``:
+    which of a ``samples=K`` job's fills (1 = the best, the default)."""
     res = _done(job)
+    if not 1 <= sample <= len(res.samples):
+        raise HTTPException(404, f"job {job.id} has fills 1 to {len(res.samples)}, not {sample}")
     pil_fmt = results.output_format(res.source, fmt)
-    if pil_fmt not in job.encoded:
+    key = pil_fmt if sample == 1 else f"{pil_fmt}/{sample}"
+    if key not in job.encoded:
         with work.slot():
-            job.encoded[pil_fmt] = results.encode_image(res.pixels, res.source, pil_fmt)
-    name = f"{job.request.name}_{job.request.method}{results.SUFFIXES[pil_fmt]}"
+            pixels = res.samples[sample - 1]
+            job.encoded[key] = results.encode_image(pixels, res.source, pil_fmt)
+    part = f"_{sample}" if len(res.samples) > 1 else ""
+    name = f"{job.request.name}_{job.request.method}{part}{results.SUFFIXES[pil_fmt]}"
     disposition = "attachment" if download else "inline"
     return Response(
-        job.encoded[pil_fmt],
+        job.encoded[key],
         media_type=results.MEDIA_TYPES[pil_fmt],
         headers={
             "Content-Disposition": f'{disposition}; filename="{name}"',
@@ -216,8 +226,12 @@ def add_job_routes(app: FastAPI, cfg: WebConfig, jobs: JobQueue, work: ImageWork
         job_id: str,
         format: Annotated[str | None, Query(description="png, jpeg, webp, tiff or bmp")] = None,
         download: Annotated[bool, Query(description="send as an attachment")] = False,
+        sample: Annotated[
+            int, Query(ge=1, le=64, description="which fill of a samples=K job (1 = best)")
+        ] = 1,
     ) -> Response:
-        return result_response(_find(jobs, job_id), format, work, download=download)
+        job = _find(jobs, job_id)
+        return result_response(job, format, work, download=download, sample=sample)
 
     @app.get("/api/jobs/{job_id}/mask", summary="The hole the job filled, as PNG")
     def job_mask(job_id: str) -> Response:

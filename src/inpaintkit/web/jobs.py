@@ -106,7 +106,7 @@ class Job:
         self.version = 0
         self.finished = threading.Event()
         self.cancel_requested = threading.Event()
-        self.encoded: dict[str, bytes] = {}  # result files already encoded, by format
+        self.encoded: dict[str, bytes] = {}  # result files already encoded, by format (and fill)
         self._lock = threading.Lock()
 
     def start(self, total: int | None) -> None:

@@ -23,7 +23,8 @@ from typing import Any
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.options import parse_options
-from inpaintkit.registry import MethodInfo, OptionInfo, get_method, list_methods
+from inpaintkit.registry import MethodInfo, get_method, list_methods
+from inpaintkit.signatures import OptionInfo
 from inpaintkit.web.jobs import takes_callback
 
 #: options the server fills in itself; a request may not set them.

@@ -1,4 +1,4 @@
-"""Uploads: request-size limits and decoding of uploaded images and masks with io.py's rules.
+"""Uploads: request-size limits and decoding of uploaded images and masks (inpaintkit.io rules).
 
 Nothing here touches a path: uploads are bytes, decoded by :func:`inpaintkit.io.read_image` and
 :func:`inpaintkit.io.read_mask` (EXIF orientation, alpha, 16-bit, the mask rule), so the web
@@ -171,7 +171,7 @@ def decode_image(data: bytes, *, name: str, max_pixels: int) -> io.LoadedImage:
 def decode_mask(data: bytes, *, name: str, size: tuple[int, int]) -> np.ndarray:
     """Uploaded mask bytes -> (H, W) bool, True = hole, for an image of ``size = (W, H)``.
 
-    The hole rule is io.py's (>= 128 in 8-bit; with alpha, opaque and bright; ...).
+    The hole rule is inpaintkit.io's (>= 128 in 8-bit; with alpha, opaque and bright; ...).
 
     Raises:
         InpaintError: unreadable file, or a mask whose size differs from the image's.

@@ -151,7 +151,9 @@ def list_model_files(name: str) -> list[str]:
     found: set[str] = set()
     for d in search_dirs():
         if d.is_dir():
-            found.update(p.stem.removeprefix(f"{name}_") for p in d.glob(f"{name}_*.safetensors"))
+            stems = (p.stem for p in d.glob(f"{name}_*.safetensors"))
+            # a model's encoder (<model>.encoder.safetensors: weights/encoders.py) is no model
+            found.update(s.removeprefix(f"{name}_") for s in stems if not s.endswith(".encoder"))
     return sorted(found)
 
 

@@ -37,6 +37,7 @@ from torch import nn
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import ModelFamily, list_families
+from inpaintkit.weights.encoders import ENCODER_SUFFIX, is_encoder_file, model_sha256
 from inpaintkit.weights.read import load_export, load_model
 
 __all__ = [
@@ -294,7 +295,28 @@ def install_model(
 
     src = Path(src)
     dest = Path(dest_dir) if dest_dir is not None else weights_dir()
-    return _copy_model(src, dest, name or src.stem, overwrite=overwrite, card_extra={})
+    name = _encoder_install_name(src, name) or name or src.stem
+    return _copy_model(src, dest, name, overwrite=overwrite, card_extra={})
+
+
+def _encoder_install_name(src: Path, name: str | None) -> str | None:
+    """For a latent encoder's export: ``<generator>.encoder`` (``name`` or the card's
+    ``generator``, the suffix added); None for any other model."""
+    from inpaintkit.weights.encoders import encoder_name, generator_of
+
+    try:
+        card = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(card, dict) or card.get("model") != "latent_encoder":
+        return None
+    target = name or generator_of(card)
+    if not target or target.endswith(".safetensors") or "/" in target:
+        raise InpaintError(
+            f"{src} is a latent encoder: name the installed model it belongs to with "
+            "--name <family>_<domain> (e.g. yeh2017_celeba64)"
+        )
+    return encoder_name(target)
 
 
 def bundle_model(
@@ -338,7 +360,25 @@ def verify_model(path: str | Path) -> list[str]:
     if mib is not None and abs(mib - path.stat().st_size / 2**20) > 0.01:
         problems.append(f"size {path.stat().st_size / 2**20:.2f} MiB, card says {mib}")
     try:
-        load_model(family_of_file(path.stem).name, path)
+        if is_encoder_file(path):
+            load_model("latent_encoder", path)
+            problems += _encoder_problems(path, card)
+        else:
+            load_model(family_of_file(path.stem).name, path)
     except InpaintError as e:
         problems.append(str(e))
     return problems
+
+
+def _encoder_problems(path: Path, card: dict[str, Any]) -> list[str]:
+    """An encoder whose generator (the model file of its name) is missing or was changed."""
+    from inpaintkit.weights import find_model
+
+    model = path.stem.removesuffix(ENCODER_SUFFIX)
+    beside = path.with_name(f"{model}.safetensors")
+    generator = beside if beside.is_file() else find_model(family_of_file(model).name, model)
+    if generator is None:
+        return [f"its model {model} is not installed"]
+    if card.get("generator_sha256") != model_sha256(generator):
+        return [f"trained for another {model} file (generator_sha256 differs): it is not used"]
+    return []

@@ -152,18 +152,18 @@ export async function cancel() {
 
 
 // ------------------------------------------------------------------ results
-export function resultName(job) {
-  return `${job.input.name}_${job.method}.${extOf(job.input.format)}`;
+export function resultName(job, sample = null) {
+  const part = sample === null ? "" : `_${sample}`;
+  return `${job.input.name}_${job.method}${part}.${extOf(job.input.format)}`;
 }
 
 export function showResult(job) {
   state.current = job;
   $("ba-before").src = state.previewUrl;
-  $("ba-after").src = `${job.urls.result}?format=png`;
   const link = $("download");
-  link.href = `${job.urls.result}?download=1`;
-  link.download = resultName(job);
   link.textContent = `Download ${job.input.format === "JPEG" ? "JPEG" : job.input.format}`;
+  showSamples(job);
+  pickSample(job, 1);
   const secs = job.seconds === null ? "" : `, ${job.seconds.toFixed(2)} s`;
   const model = job.model ? `, model ${job.model}` : "";
   $("result-info").textContent = `${job.method}${model}${secs}`;
@@ -185,6 +185,50 @@ export function showResult(job) {
   $("tab-result").disabled = false;
   setTab("result");
   document.body.dataset.result = job.id;
+}
+
+// The URL of fill `k` (1 = the best) of a job; a job of one fill has only its result.
+function sampleUrl(job, k) {
+  return k > 1 ? job.urls.samples[k - 1] : job.urls.result;
+}
+
+function withQuery(url, query) {
+  return `${url}${url.includes("?") ? "&" : "?"}${query}`;
+}
+
+// A job run with samples=K shows its K fills as thumbnails; clicking one shows it.
+function showSamples(job) {
+  const strip = $("samples-strip");
+  strip.innerHTML = "";
+  const k = job.samples || 1;
+  $("samples").hidden = k < 2;
+  for (let i = 1; k > 1 && i <= k; i++) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "sample-thumb";
+    b.dataset.sample = String(i);
+    b.setAttribute("role", "option");
+    b.title = i === 1 ? "fill 1 (lowest search loss)" : `fill ${i}`;
+    const img = document.createElement("img");
+    img.src = withQuery(sampleUrl(job, i), "format=png");
+    img.alt = `fill ${i}`;
+    b.append(img);
+    b.addEventListener("click", () => pickSample(job, i));
+    strip.append(b);
+  }
+}
+
+// Make fill `k` the shown and downloadable result.
+export function pickSample(job, k) {
+  const url = sampleUrl(job, k);
+  $("ba-after").src = withQuery(url, "format=png");
+  const link = $("download");
+  link.href = withQuery(url, "download=1");
+  link.download = resultName(job, (job.samples || 1) > 1 ? k : null);
+  for (const b of $("samples-strip").children) {
+    b.setAttribute("aria-selected", String(b.dataset.sample === String(k)));
+  }
+  document.body.dataset.sample = String(k);
 }
 
 export function updateOverlay() {
