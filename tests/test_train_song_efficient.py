@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 from torch.utils.data import TensorDataset
 
 import inpaintkit.train.song as ts
+from inpaintkit.cli import main
 from inpaintkit.errors import InpaintError
 from inpaintkit.losses.perceptual import DEFAULT_LAYERS, perceptual_distance, style_distance
 from inpaintkit.models.song import SongConfig
@@ -192,3 +193,7 @@ def test_split_song_model_gives_back_the_exports(tmp_path: Path) -> None:
         split_song_model(combined, tmp_path / "parts")
     with pytest.raises(InpaintError, match="not a combined song2018"):
         split_song_model(runs["song-f2i"], tmp_path / "other")
+    # the CLI: `inpaintkit weights split-song FILE --out DIR [--force]`
+    assert main(["weights", "split-song", str(combined), "--out", str(tmp_path / "parts"),
+                 "--force"]) == 0  # fmt: skip
+    assert load_file(str(parts["G2"])).keys() == load_file(str(runs["song-f2i"])).keys()
