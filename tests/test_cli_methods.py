@@ -48,7 +48,7 @@ def test_every_option_has_help_and_internals_are_hidden():
         for o in m.user_options:
             assert o.help and "\n" not in o.help, f"{m.name}.{o.name} has no one-line help"
     preset = next(o for o in get_method("yeh2017").options if o.name == "preset")
-    assert preset.choices == ("paper", "fast")
+    assert preset.choices == ("auto", "paper", "fast", "amortised")
     assert literal_choices("Literal['a', 'b'] | None") == ("a", "b")
     assert docstring_args("x\n\nArgs:\n    a: one. Two.\n") == {"a": "one"}
 
@@ -56,7 +56,7 @@ def test_every_option_has_help_and_internals_are_hidden():
 def test_methods_options_shows_help_choices_and_default_model(capsys):
     assert main(["methods", "--options", "yeh2017"]) == 0
     out = capsys.readouterr().out
-    assert "  preset=paper|fast\n" in out
+    assert "  preset=auto|paper|fast|amortised\n" in out
     assert "the paper's search" in out
     assert "callback" not in out and "progress" not in out
     assert "model: celeba64 by default" in out or "none installed" in out

@@ -196,6 +196,19 @@ def test_install_beside_its_model_and_the_default_start_switches(
     fast = fn(x, m, preset="fast", **opts)
     assert torch.equal(fast.image, fn(x, m, preset="fast", init_candidates=1, **opts).image)
 
+    # preset auto (the default) from an encoder: the amortised settings where none were given
+    from inpaintkit.methods.latent_presets import AMORTISED, preset_steps
+
+    bare = {"model": "tiny32", "progress": False}
+    assert preset_steps("yeh2017")(bare) == AMORTISED["iterations"] == 150
+    assert preset_steps("yeh2017")({**bare, "start": "random"}) == 1500
+    steps: list[int] = []
+    auto_default = fn(x, m, callback=lambda step, loss: steps.append(step), **bare)
+    assert max(steps) == 150 and any("preset auto: 150 bf16" in n for n in auto_default.notes)
+    assert torch.equal(auto_default.image, fn(x, m, preset="amortised", **bare).image)
+    given = fn(x, m, callback=lambda step, loss: steps.append(-step), **opts)  # iterations=3
+    assert min(steps) == -3 and torch.equal(given.image, auto.image)
+
     # iterations=0: the fill is G(E(x, m)) itself
     E = weights.load_model("latent_encoder", installed).nets["E"]
     zero = fn(x, m, **{**opts, "iterations": 0})

@@ -442,7 +442,7 @@ def test_presets_resolve_and_overrides_win() -> None:
     assert fast["init_candidates"] == 4 and fast["precision"] == "bf16"
     assert fast["iterations"] == PRESETS["yeh2017"]["fast"]["iterations"] < 1500
     assert resolve_preset("yeh2017", "fast", early_stop_tol=0.0)["early_stop_tol"] is None
-    with pytest.raises(InpaintError, match="preset must be one of paper, fast"):
+    with pytest.raises(InpaintError, match="preset must be one of auto, paper, fast, amortised"):
         resolve_preset("yeh2017", "quick")
 
 

@@ -199,7 +199,8 @@ def test_methods_list_options_and_models(client):
     assert model["choices"] == installed_for("yeh2017")
     # issue 22 #11: every option has a description, and a choice lists its values
     preset = next(o for o in yeh["options"] if o["name"] == "preset")
-    assert preset["choices"] == ["paper", "fast"] and preset["default"] == "paper"
+    assert preset["choices"] == ["auto", "paper", "fast", "amortised"]
+    assert preset["default"] == "auto"
     assert all(o["help"] for m in methods.values() for o in m["options"]), "a one-line help each"
     # issue 22 #1: the default model is the library's, shown to the page
     from inpaintkit.weights import default_model
@@ -249,7 +250,7 @@ def test_api_errors_speak_no_cli_and_name_the_method_once(client, pixels, hole):
     r = client.post(
         "/api/jobs", files=body, data={"method": "yeh2017", "options": '{"preset": "x"}'}
     )
-    error(r, 422, "choose paper | fast")
+    error(r, 422, "choose auto | paper | fast | amortised")
 
 
 def test_masks_list_and_generate(client):
@@ -587,7 +588,10 @@ def test_total_steps_from_options_default_or_preset():
     if default.get("iterations") is None and "preset" in default:
         from inpaintkit.methods.latent_search import PRESETS
 
-        assert total_steps(yeh, {}) == PRESETS["yeh2017"][default["preset"]]["iterations"]
+        # preset auto: the default model (celeba64) has its bundled encoder: 150 steps
+        assert default["preset"] == "auto"
+        assert total_steps(yeh, {}) == PRESETS["yeh2017"]["amortised"]["iterations"]
+        assert total_steps(yeh, {"start": "random"}) == PRESETS["yeh2017"]["paper"]["iterations"]
 
 
 # ----------------------------------------------------------------------------- CLI

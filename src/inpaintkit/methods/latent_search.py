@@ -134,6 +134,10 @@ def inpaint_with_model(
         raise InpaintError(f"{method} fills a square crop around the holes: {e}") from None
     notes = crop_note(boxes, S, tuple(x.shape[-2:]), path.stem.removeprefix(f"{method}_"))
     search["z_init"], used = encoder_start(path, start, x_s, m_s, cfg, device)
+    amortised = search.pop("amortised", None)
+    if used and amortised:  # preset auto from an encoder: its settings, where not given
+        search |= amortised
+        notes.append(f"preset auto: {search['iterations']} {search['precision']} steps")
     if used:
         notes.append(f"the search started from the latent encoder {used.name}")
         if not given_candidates:  # measured: random candidates beside E's z do not help
@@ -219,7 +223,7 @@ def yeh2017(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    preset: Literal["paper", "fast"] = "paper",
+    preset: Literal["auto", "paper", "fast", "amortised"] = "auto",
     start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
@@ -244,13 +248,17 @@ def yeh2017(
     window=15, padding="symmetric"). image (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W), 1 = hole.
 
     ``preset="paper"`` searches as the paper does (1500 fp32 steps from one random z);
-    ``preset="fast"`` (see :data:`PRESETS`) is several times faster; ``iterations``,
+    ``preset="fast"`` (see :data:`PRESETS`) is several times faster; the default ``auto`` runs
+    150 bf16 steps from the latent encoder's guess where one is installed (``amortised``) and
+    the paper's search elsewhere; ``iterations``,
     ``precision``, ``init_candidates`` and ``early_stop_tol`` (0 = off) override the preset.
 
     Args:
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
-        preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        preset: ``auto`` (``amortised`` when the search starts from an installed latent
+            encoder, else ``paper``), ``paper`` (the paper's search), ``fast`` (bf16, many
+            starts, fewer steps) or ``amortised`` (150 bf16 steps from one start).
         start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
             ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
@@ -308,7 +316,7 @@ def vitoria2019(
     mask: torch.Tensor,
     *,
     model: str | None = None,
-    preset: Literal["paper", "fast"] = "paper",
+    preset: Literal["auto", "paper", "fast", "amortised"] = "auto",
     start: Literal["auto", "encoder", "random"] = "auto",
     iterations: int | None = None,
     restarts: int = 1,
@@ -336,7 +344,9 @@ def vitoria2019(
     Args:
         model: an installed domain (``celeba64``), a full name or a ``.safetensors`` path;
             None: the method's default model.
-        preset: ``paper`` (the paper's search) or ``fast`` (bf16, many starts, fewer steps).
+        preset: ``auto`` (``amortised`` when the search starts from an installed latent
+            encoder, else ``paper``), ``paper`` (the paper's search), ``fast`` (bf16, many
+            starts, fewer steps) or ``amortised`` (150 bf16 steps from one start).
         start: ``auto`` (the model's latent encoder if installed, else random), ``encoder`` or
             ``random`` (the best of ``init_candidates`` random latents).
         iterations: search steps (None: the preset's).
