@@ -103,7 +103,7 @@ def test_method_any_size_several_holes_known_pixels_exact(
     assert (att[~hole] == 255).all()  # white outside the holes
 
 
-@pytest.mark.parametrize("model", [None, "natural256"])
+@pytest.mark.parametrize("model", [None, "natural128"])
 def test_bundled_model_fills_a_real_photo(
     model: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +111,7 @@ def test_bundled_model_fills_a_real_photo(
 
     from inpaintkit.weights import bundled_dir
 
-    name = model or "natural128"  # None: the default
+    name = model or "natural256"  # None: the default
     if not (bundled_dir() / f"deepfill_{name}.safetensors").is_file():
         pytest.skip(f"no bundled deepfill {name} model")
     monkeypatch.setenv("INPAINTKIT_WEIGHTS", str(tmp_path))  # only the bundled model
@@ -146,7 +146,7 @@ def test_bundled_faces_model_fills_a_face(tmp_path: Path, monkeypatch: pytest.Mo
     # model is better (0.45); on CelebA val the faces model wins (docs/deepfill.md)
     assert err < 0.65 * mean_fill, (err, mean_fill)  # well below the mean colour's error
     default = inpaintkit.inpaint(pixels, hole, "deepfill")  # the natural model, not this one
-    assert default.extras["model"].endswith("deepfill_natural128.safetensors")
+    assert default.extras["model"].endswith("deepfill_natural256.safetensors")
 
 
 def test_default_model_when_several_are_installed(
@@ -161,11 +161,11 @@ def test_default_model_when_several_are_installed(
     for name in ("deepfill_faces32", "deepfill_other32"):
         for ext in (".safetensors", ".json"):
             shutil.copy(model_file.with_suffix(ext), tmp_path / f"{name}{ext}")
-    # no natural128 among them: the first by name, never an error (issue 22 #1)
+    # no natural256 among them: the first by name, never an error (issue 22 #1)
     assert resolve_model("deepfill", None) == tmp_path / "deepfill_faces32.safetensors"
     for ext in (".safetensors", ".json"):
-        shutil.copy(model_file.with_suffix(ext), tmp_path / f"deepfill_natural128{ext}")
-    assert resolve_model("deepfill", None) == tmp_path / "deepfill_natural128.safetensors"
+        shutil.copy(model_file.with_suffix(ext), tmp_path / f"deepfill_natural256{ext}")
+    assert resolve_model("deepfill", None) == tmp_path / "deepfill_natural256.safetensors"
     assert resolve_model("deepfill", "faces32") == tmp_path / "deepfill_faces32.safetensors"
 
 

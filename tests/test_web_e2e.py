@@ -394,8 +394,8 @@ def test_default_model_shown_and_sent_alike_by_run_and_compare(page, server):
 
     DEFAULT_MODEL = {"deepfill": default_model("deepfill")}
 
-    if "natural128" not in list_installed("deepfill"):
-        pytest.skip("the bundled deepfill natural128 model is not installed")
+    if "natural256" not in list_installed("deepfill"):
+        pytest.skip("the bundled deepfill natural256 model is not installed")
     _, png = textured_png()
     upload(page, "scene.png", png)
     stroke(page, [(20, 20), (40, 20)])

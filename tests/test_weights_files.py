@@ -107,7 +107,7 @@ def test_cli_weights_list_info_install_verify(
     assert main(["weights", "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["yeh2017_tiny32"]["where"] == "user"
-    assert rows["deepfill_natural128"]["default"] is True
+    assert rows["deepfill_natural256"]["default"] is True
     assert main(["weights", "info", "yeh2017_tiny32"]) == 0
     assert "sha256: " in capsys.readouterr().out
     assert main(["weights", "verify", "yeh2017_tiny32"]) == 0
