@@ -23,17 +23,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import numpy as np
-import torch
-
 from inpaintkit.errors import InpaintError
-from inpaintkit.masks import MASK_KINDS, make_mask
+from inpaintkit.masks import MASK_KINDS
 from inpaintkit.models.song import SongConfig
 from inpaintkit.models.song_vgg import VGG_KINDS
+from inpaintkit.train.recipes import draw_holes
 
 __all__ = ["SongF2ITrainConfig", "SongI2FTrainConfig", "SongTrainConfig", "draw_masks"]
 
@@ -154,13 +151,5 @@ class SongF2ITrainConfig(SongTrainConfig):
             raise InpaintError("recipe.mix_fraction must be in [0, 1] and l1_weight >= 0")
 
 
-def draw_masks(kinds: Sequence[str], n: int, size: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` holes (n, 1, size, size) float, 1 = hole, each of a kind drawn from ``kinds``.
-
-    Kinds and mask seeds are drawn from ``generator``, so a step's holes are fixed by its seed.
-    """
-    dev = generator.device
-    which = torch.randint(0, len(kinds), (n,), generator=generator, device=dev).tolist()
-    seeds = torch.randint(0, 2**31 - 1, (n,), generator=generator, device=dev).tolist()
-    masks = [make_mask(kinds[k], (size, size), seed=s) for k, s in zip(which, seeds, strict=True)]
-    return torch.from_numpy(np.stack(masks)[:, None].astype(np.float32)).to(dev)
+#: the older name of :func:`inpaintkit.train.recipes.draw_holes` (one hole per image, seeded)
+draw_masks = draw_holes
