@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models", ("models", "perceptual")),
     ("weights", ("weights",)),
     ("methods", ("methods", "train")),
-    ("api", ("api", "options", "plugins", "catalog", "style_transfer", "samples")),
+    ("api", ("api", "image_input", "options", "plugins", "catalog", "style_transfer", "samples")),
     ("edges", ("cli", "web", "eval", "shard", "__init__", "__main__")),
 ]  # fmt: skip
 
