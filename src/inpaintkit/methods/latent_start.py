@@ -25,7 +25,7 @@ def encoder_start(
 ) -> tuple[torch.Tensor | None, Any]:
     """(E(x, m) (B, z_dim), the encoder's file) when ``start`` uses the model's encoder, else
     (None, None). x (B, 3, S, S) with holes blanked, m (B, 1, S, S)."""
-    from inpaintkit.weights import install_hint, load_model
+    from inpaintkit.weights import load_model
     from inpaintkit.weights.encoders import find_encoder
 
     found = find_encoder(path) if start != "random" else None
@@ -33,7 +33,9 @@ def encoder_start(
         if start == "encoder":
             raise InpaintError(
                 f"start='encoder' needs a latent encoder for {path.name} and none is "
-                f"installed; {install_hint('latent_encoder')}"
+                f"installed; train one with `inpaintkit train latent_encoder --set "
+                f"recipe.generator={path.stem} --data DIR` and install its export with "
+                f"`inpaintkit weights install RUN/export/latent_encoder.safetensors`"
             )
         return None, None
     E = load_model("latent_encoder", found, device, only=("E",)).nets["E"]
