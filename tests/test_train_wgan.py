@@ -151,3 +151,48 @@ def test_cli_export_loads_and_inpaints(tmp_path: Path, monkeypatch: pytest.Monke
     assert np.array_equal(res.pixels[~hole], pixels[~hole])  # known pixels bit-exact
     assert res.extras["model"] == str(path) and res.extras["z"].shape == (1, 8)
     assert res.extras["z"].abs().max() <= 1
+
+
+def test_ema_is_exported_and_resumes_bit_exactly(tmp_path: Path) -> None:
+    loop = {"ckpt_every": 1, "sample_every": 0, "keep_last": 0}
+    ema = {"ema_decay": 0.9, "lr": 1e-2}  # a large lr: the average visibly lags G
+    whole = _trainer(tmp_path / "a", loop={**loop, "steps": 3}, recipe=ema).run()
+    _trainer(tmp_path / "b", loop={**loop, "steps": 1}, recipe=ema).run()
+    rest = _trainer(tmp_path / "b", loop={**loop, "steps": 3}, recipe=ema, resume=tmp_path / "b")
+    rest_result = rest.run()
+    assert whole.step == rest_result.step == 3
+    a = load_file(str(tmp_path / "a/checkpoints/step_000003/models.safetensors"))
+    b = load_file(str(tmp_path / "b/checkpoints/step_000003/models.safetensors"))
+    assert any(k.startswith("G_ema.") for k in a) and a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # the average lags the trained weights, and the export holds the average as G
+    g = {k[2:]: v for k, v in a.items() if k.startswith("G.")}
+    avg = {k[6:]: v for k, v in a.items() if k.startswith("G_ema.")}
+    assert g.keys() == avg.keys() and any(not torch.equal(g[k], avg[k]) for k in g)
+    exported = load_file(str(tmp_path / "a/export/wgan_resnet.safetensors"))
+    def distance(ref: dict[str, torch.Tensor]) -> float:
+        return sum(float((exported[f"G.{k}"].float() - ref[k].float()).abs().sum()) for k in ref)
+
+    assert distance(avg) < 0.1 * distance(g)
+
+
+def test_init_from_an_export_starts_both_nets_from_it(tmp_path: Path) -> None:
+    _trainer(tmp_path / "a", loop={"sample_every": 0, "steps": 1}).run()
+    export = tmp_path / "a/export/wgan_resnet.safetensors"
+    r = get_recipe("wgan_resnet")
+    _, cfg = resolve(r.config_cls, sets={"recipe": {**TINY, "init_from": str(export)}})
+    nets = r.build(cfg, torch.device("cpu")).nets
+    saved = load_file(str(export))
+    for name in ("G", "D"):
+        for k, v in nets[name].state_dict().items():
+            if v.is_floating_point():
+                assert torch.allclose(v, saved[f"{name}.{k}"].float(), atol=1e-2), k
+    other = {**TINY, "model": {**TINY["model"], "dim": 4}, "init_from": str(export)}
+    _, bad = resolve(r.config_cls, sets={"recipe": other})
+    with pytest.raises(InpaintError, match="not a wgan_resnet export of this architecture"):
+        r.build(bad, torch.device("cpu"))
+
+
+def test_ema_decay_out_of_range_is_refused() -> None:
+    with pytest.raises(InpaintError, match="ema_decay"):
+        resolve(WGANTrainConfig, sets={"recipe": {"ema_decay": 1.0}})

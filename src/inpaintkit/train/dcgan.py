@@ -37,6 +37,8 @@ class DCGANTrainConfig:
         lr: Adam learning rate of both networks.
         beta1, beta2: Adam betas (DCGAN's beta1 0.5).
         flip: random horizontal flips of the real images.
+        ema_decay: decay of the exported weight average of G (``G_ema``; 0 = none, the paper).
+        init_from: an export of this recipe (``.safetensors``) to start G and D from, or None.
     """
 
     model: DCGANConfig = field(default_factory=DCGANConfig)
@@ -45,6 +47,8 @@ class DCGANTrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     flip: bool = True
+    ema_decay: float = 0.0
+    init_from: str | None = None
 
     def validate(self) -> None:
         """Raise InpaintError for values out of range."""
@@ -53,6 +57,8 @@ class DCGANTrainConfig:
         self.model.validate()
         if self.batch_size < 1 or self.lr <= 0:
             raise InpaintError("recipe.batch_size must be >= 1 and recipe.lr > 0")
+        if not 0 <= self.ema_decay < 1:
+            raise InpaintError(f"recipe.ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 def d_step(ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
@@ -95,7 +101,9 @@ class DCGANRecipe(GANRecipe):
         """D then G, once each."""
         return [
             Phase("D", optimizer="D", step=d_step),
-            Phase("G", optimizer="G", step=g_step, needs_data=False),
+            Phase(
+                "G", optimizer="G", step=g_step, needs_data=False, after=self.generator_after(cfg)
+            ),
         ]
 
     def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:

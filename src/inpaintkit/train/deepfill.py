@@ -48,7 +48,7 @@ from inpaintkit.models.deepfill import (
 )
 from inpaintkit.models.sn_patchgan import SNPatchGANCritic
 from inpaintkit.train.deepfill_masks import TrainMasks, crop_local, sample_masks
-from inpaintkit.train.ema import ema_copy, ema_decay_at, ema_update
+from inpaintkit.train.ema import ema_copy, update_g_ema
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
 
 __all__ = ["DeepFillRecipe", "DeepFillTrainConfig", "TrainMasks", "crop_local", "sample_masks"]
@@ -331,15 +331,11 @@ class DeepFillRecipe(Recipe):
     def phases(self, cfg: DeepFillTrainConfig) -> list[Phase]:
         """``critic_steps`` critic updates (skipped when 0), then the generator update (and the
         EMA update after it)."""
-        after = self._ema_after if cfg.ema_decay > 0 else None
+        after = update_g_ema if cfg.ema_decay > 0 else None
         g = Phase("G", optimizer="G", step=self._g_step, after=after)
         if cfg.critic_steps == 0 or (cfg.adv_weight == 0 and cfg.fm_weight == 0):
             return [g]
         return [Phase("D", optimizer="D", step=critic_step, repeat=cfg.critic_steps), g]
-
-    def _ema_after(self, ctx: Ctx) -> None:
-        cfg: DeepFillTrainConfig = ctx.cfg
-        ema_update(ctx.nets["G_ema"], ctx.nets["G"], decay=ema_decay_at(ctx.step, cfg.ema_decay))
 
     def _g_step(self, ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
         if self._preview is None and real is not None:  # the first real batch: sample grids

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -61,3 +62,13 @@ def ema_update(avg: nn.Module, net: nn.Module, *, decay: float) -> None:
         a.lerp_(p.detach().to(a.dtype), 1 - decay)
     for a, b in zip(avg.buffers(), src.buffers(), strict=True):
         a.copy_(b)
+
+
+def update_g_ema(ctx: Any) -> None:
+    """A phase's ``after`` hook: average ``ctx.nets["G"]`` into ``ctx.nets["G_ema"]``.
+
+    The decay is the recipe config's ``ema_decay`` with the warm-up of :func:`ema_decay_at`
+    at the loop's step ``ctx.step`` (``ctx`` is the loop's :class:`~inpaintkit.train.recipes.Ctx`).
+    """
+    decay = ema_decay_at(ctx.step, ctx.cfg.ema_decay)
+    ema_update(ctx.nets["G_ema"], ctx.nets["G"], decay=decay)

@@ -157,7 +157,10 @@ class GANRecipe(Recipe):
         raise NotImplementedError
 
     def build(self, cfg: Any, device: torch.device) -> Models:
-        """G and D on ``device`` with Adam(lr, (beta1, beta2)) each."""
+        """G and D on ``device`` with Adam(lr, (beta1, beta2)) each, and the weight average
+        ``G_ema`` (a copy of G as it starts) when the config's ``ema_decay`` is > 0."""
+        from inpaintkit.train.ema import ema_copy
+
         nets = self.family.build(cfg.model, only=("G", "D"))
         G, D = nets["G"].to(device), nets["D"].to(device)
         betas = (cfg.beta1, cfg.beta2)
@@ -165,18 +168,46 @@ class GANRecipe(Recipe):
             "G": torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas),
             "D": torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas),
         }
-        return Models(nets={"G": G, "D": D}, optimizers=optimizers)
+        if getattr(cfg, "init_from", None) is not None:
+            for name, state in self._initial_states(cfg).items():
+                built_net = G if name == "G" else D
+                built_net.load_state_dict(state)
+        built = {"G": G, "D": D}
+        if getattr(cfg, "ema_decay", 0) > 0:
+            built["G_ema"] = ema_copy(G)
+        return Models(nets=built, optimizers=optimizers)
+
+    def _initial_states(self, cfg: Any) -> dict[str, dict[str, torch.Tensor]]:
+        """G's and D's weights from the export ``cfg.init_from`` (this recipe, same model)."""
+        from inpaintkit.train.config import to_dict
+        from inpaintkit.weights.read import load_export
+
+        nets, card = load_export(cfg.init_from)
+        mine = to_dict(cfg.model)
+        arch = {k: v for k, v in card.get("architecture", {}).items() if k in mine}
+        if card.get("model") != self.name or not {"G", "D"} <= set(nets) or arch != mine:
+            raise InpaintError(
+                f"recipe.init_from {cfg.init_from} is not a {self.name} export of this "
+                f"architecture ({mine}); it says {card.get('model')!r} {arch}"
+            )
+        return {"G": nets["G"], "D": nets["D"]}
+
+    def generator_after(self, cfg: Any) -> Callable[[Ctx], None] | None:
+        """The ``after`` hook of the generator phase: the EMA update, or None without one."""
+        from inpaintkit.train.ema import update_g_ema
+
+        return update_g_ema if getattr(cfg, "ema_decay", 0) > 0 else None
 
     def sample(
         self, nets: dict[str, nn.Module], cfg: Any, n: int, generator: torch.Generator
     ) -> torch.Tensor:
-        """G of ``n`` fixed latents: (n, 3, S, S) in [-1, 1]."""
-        G = nets["G"]
+        """G of ``n`` fixed latents (the EMA copy when there is one): (n, 3, S, S) in [-1, 1]."""
+        G = nets.get("G_ema", nets["G"])
         return G(self.latents(n, cfg, generator).to(next(G.parameters()).device))
 
     def export(self, nets: dict[str, nn.Module], cfg: Any) -> dict[str, nn.Module]:
-        """Both networks."""
-        return {"G": nets["G"], "D": nets["D"]}
+        """Both networks; the generator exported is the EMA copy when there is one."""
+        return {"G": nets.get("G_ema", nets["G"]), "D": nets["D"]}
 
 
 def register_recipe(cls: type[Recipe]) -> type[Recipe]:

@@ -55,7 +55,7 @@ from inpaintkit.models.song import D_FIELDS, SONG2018, ImageToFeature, SongConfi
 from inpaintkit.models.song_vgg import build_song_vgg, relu3_1
 from inpaintkit.nn.patch_swap import patch_swap
 from inpaintkit.train.config import to_dict
-from inpaintkit.train.ema import ema_copy, ema_decay_at, ema_update
+from inpaintkit.train.ema import ema_copy, update_g_ema
 from inpaintkit.train.grow import grow_unet_state
 from inpaintkit.train.recipes import Ctx, Models, Phase, Recipe, random_hflip, register_recipe
 from inpaintkit.train.song_config import (
@@ -189,13 +189,9 @@ class _SongRecipe(Recipe):
 
     def phases(self, cfg: SongTrainConfig) -> list[Phase]:
         """D then G, once each (and the EMA update after G); G alone when ``adv_weight`` is 0."""
-        after = self._ema_after if cfg.ema_decay > 0 else None
+        after = update_g_ema if cfg.ema_decay > 0 else None
         g = Phase("G", optimizer="G", step=self.g_step, after=after)
         return [g] if cfg.adv_weight == 0 else [Phase("D", optimizer="D", step=self.d_step), g]
-
-    def _ema_after(self, ctx: Ctx) -> None:
-        decay = ema_decay_at(ctx.step, ctx.cfg.ema_decay)
-        ema_update(ctx.nets["G_ema"], ctx.nets["G"], decay=decay)
 
     def d_step(self, ctx: Ctx, real: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """One D update: BCE of (condition, real image) vs (condition, G's image) pairs."""

@@ -42,6 +42,8 @@ class WGANTrainConfig:
         gp_weight: weight of the gradient penalty (lambda = 10).
         critic_steps: critic updates per generator update (5).
         flip: random horizontal flips of the real images.
+        ema_decay: decay of the exported weight average of G (``G_ema``; 0 = none, the paper).
+        init_from: an export of this recipe (``.safetensors``) to start G and D from, or None.
     """
 
     model: WGANResNetConfig = field(default_factory=WGANResNetConfig)
@@ -52,6 +54,8 @@ class WGANTrainConfig:
     gp_weight: float = 10.0
     critic_steps: int = 5
     flip: bool = True
+    ema_decay: float = 0.0
+    init_from: str | None = None
 
     def validate(self) -> None:
         """Raise InpaintError for values out of range (the model validates itself)."""
@@ -61,6 +65,8 @@ class WGANTrainConfig:
             raise InpaintError("recipe.batch_size must be >= 1 and recipe.lr > 0")
         if self.critic_steps < 1 or self.gp_weight < 0:
             raise InpaintError("recipe.critic_steps must be >= 1 and recipe.gp_weight >= 0")
+        if not 0 <= self.ema_decay < 1:
+            raise InpaintError(f"recipe.ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 def sample_normal_z(n: int, z_dim: int, *, generator: torch.Generator) -> torch.Tensor:
@@ -107,7 +113,13 @@ class WGANResNetRecipe(GANRecipe):
         """``critic_steps`` critic updates (each on its own batch), then one generator update."""
         return [
             Phase("D", optimizer="D", step=critic_step, repeat=cfg.critic_steps),
-            Phase("G", optimizer="G", step=generator_step, needs_data=False),
+            Phase(
+                "G",
+                optimizer="G",
+                step=generator_step,
+                needs_data=False,
+                after=self.generator_after(cfg),
+            ),
         ]
 
     def latents(self, n: int, cfg: Any, generator: torch.Generator) -> torch.Tensor:
