@@ -9,7 +9,7 @@
 # .safetensors path), e.g. a run's export before it is bundled:
 #   METHODS=vitoria2019 VITORIA_MODEL=runs/wgan-celeba64/export/wgan_resnet.safetensors \
 #     OUT=runs/eval-celeba64-vitoria bash scripts/eval_latent.sh celeba 256
-# EXTRA adds eval arguments, e.g. EXTRA=--resume to extend a folder's run to more images
+# MASKS replaces the mask list (e.g. MASKS=center). EXTRA adds eval arguments, e.g. EXTRA=--resume to extend a folder's run to more images
 # (only the missing rows are computed): the 780-face table of docs/latent_search.md ran
 #   OUT=runs/eval-celeba64 EXTRA=--resume METHODS=yeh2017,tv,lowrank,biharmonic,telea,ns,patchmatch,nearest \
 #     bash scripts/eval_latent.sh celeba 780
@@ -32,5 +32,5 @@ opts=()  # --opt only for the methods that run (eval refuses options of absent m
 [[ ,$methods, == *,vitoria2019,* ]] && opts+=(--opt "vitoria2019.model=${VITORIA_MODEL:-${domain}64}" --opt "vitoria2019.preset=${PRESET:-fast}")
 [[ ,$methods, == *,nearest,* ]] && opts+=(--opt "nearest.data=$train" ${NEAREST_LIMIT:+--opt "nearest.limit=$NEAREST_LIMIT"})
 inpaintkit eval --data "$data" --split val --size 64 --limit "$limit" --seed 0 \
-  --methods "$methods" --masks center,pattern,random80,half,three_squares "${opts[@]}" \
+  --methods "$methods" --masks "${MASKS:-center,pattern,random80,half,three_squares}" "${opts[@]}" \
   --out "${OUT:-runs/eval-${domain}64}" ${EXTRA:-}
