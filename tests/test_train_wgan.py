@@ -170,6 +170,7 @@ def test_ema_is_exported_and_resumes_bit_exactly(tmp_path: Path) -> None:
     avg = {k[6:]: v for k, v in a.items() if k.startswith("G_ema.")}
     assert g.keys() == avg.keys() and any(not torch.equal(g[k], avg[k]) for k in g)
     exported = load_file(str(tmp_path / "a/export/wgan_resnet.safetensors"))
+
     def distance(ref: dict[str, torch.Tensor]) -> float:
         return sum(float((exported[f"G.{k}"].float() - ref[k].float()).abs().sum()) for k in ref)
 
