@@ -26,6 +26,7 @@ import csv
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ def real_features(spec: str, n: int, cache: Path | None) -> np.ndarray:
         return np.load(cache)["f"]
     ds = open_dataset(spec, size=64, split="val", seed=0)
     count = min(n, len(ds))
-    images = torch.stack([ds[i] if torch.is_tensor(ds[i]) else ds[i][0] for i in range(count)])
+    images = torch.stack([ds[i] for i in range(count)])  # (count, 3, 64, 64) in [-1, 1]
     feats = FIDAccumulator().features(images)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -110,10 +111,10 @@ def model_point(spec: str, real: np.ndarray, n: int) -> dict:
     family, rest = rest.split(":", 1)
     path, minutes = rest.rsplit("@", 1)
     G, _, cfg = load_gan(family, path)
-    gen = torch.Generator().manual_seed(1234)
-    z = torch.randn(n, cfg.z_dim, generator=gen)
-    if family in ("yeh2017", "dcgan"):  # DCGAN's prior is U[-1, 1]
-        z = torch.rand(n, cfg.z_dim, generator=gen) * 2 - 1
+    # the latents of the family's training recipe (its prior), drawn as for a run's points
+    z = get_recipe(family).latents(
+        n, SimpleNamespace(model=cfg), torch.Generator().manual_seed(1234)
+    )
     row = {"label": label, "step": None, "cpu_minutes": float(minutes)}
     row["fid"] = fid_from_features(real, fake_features(G, z))
     print(json.dumps(row), flush=True)
@@ -132,16 +133,18 @@ def plot(rows: list[dict], path: Path) -> None:
         pts = [(r["cpu_minutes"], r["fid"]) for r in rows if r["label"].split("#")[0] == line]
         xs, ys = zip(*sorted(pts), strict=True)
         ax.plot(xs, ys, marker="o", label=line)
-        for r in rows:  # parts of a line (after "#") are named at their first point
-            part = r["label"].partition("#")[2]
-            if part and r == next(q for q in rows if q["label"] == r["label"]):
-                ax.annotate(
-                    part,
-                    (r["cpu_minutes"], r["fid"]),
-                    fontsize=7,
-                    textcoords="offset points",
-                    xytext=(4, 4),
-                )
+    named: set[str] = set()
+    for r in rows:  # parts of a line (after "#") are named at their first point
+        part = r["label"].partition("#")[2]
+        if part and r["label"] not in named:
+            named.add(r["label"])
+            ax.annotate(
+                part,
+                (r["cpu_minutes"], r["fid"]),
+                fontsize=7,
+                textcoords="offset points",
+                xytext=(4, 4),
+            )
     ax.set_xlabel("training CPU minutes (one thread)")
     ax.set_ylabel("FID (lower is better)")
     ax.set_yscale("log")

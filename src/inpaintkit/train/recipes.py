@@ -169,9 +169,9 @@ class GANRecipe(Recipe):
             "D": torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas),
         }
         if getattr(cfg, "init_from", None) is not None:
-            for name, state in self._initial_states(cfg).items():
-                built_net = G if name == "G" else D
-                built_net.load_state_dict(state)
+            states = self._initial_states(cfg)
+            G.load_state_dict(states["G"])
+            D.load_state_dict(states["D"])
         built = {"G": G, "D": D}
         if getattr(cfg, "ema_decay", 0) > 0:
             built["G_ema"] = ema_copy(G)
