@@ -27,8 +27,9 @@ declare -A V=(
   [snpatch_fm]="recipe.critic=sn-patchgan recipe.adv_weight=0.01 recipe.fm_weight=10"
   [critic5]="recipe.critic_steps=5"
   [efficient]="recipe.preset=efficient"
+  [perc3]="recipe.preset=efficient recipe.perceptual_weight=0.3 recipe.style_weight=300"
 )
-ORDER=(base ema perc style snpatch snpatch_fm critic5 efficient)
+ORDER=(base ema perc style snpatch snpatch_fm critic5 efficient perc3)
 
 train_one() {
   local name=$1 sets=() s
