@@ -1,8 +1,9 @@
-"""Table of the song2018 G2 recipe study (scripts/song_f2i_study.sh), with paired differences.
+"""Table of the song2018 G1/G2 recipe study (scripts/song_f2i_study.sh), with paired differences.
 
     python scripts/song_f2i_study_report.py [--study runs/song_f2i_eff] [--stage-cpu 12]
 
-Reads ``<study>/eval/per_image.csv`` (labels ``<preset>_<stage>``, the bundled ``song2018``
+Reads ``<study>/eval/per_image.csv`` (labels ``<preset>_<stage>`` for G2 runs and
+``g1_<preset>_<stage>`` for G1 runs, the bundled ``song2018``
 and the classical methods) and each snapshot's model card (its step count), and prints one
 Markdown table: the mean hole l1 %, PSNR, SSIM and LPIPS over the images, and for each learned
 row the paired difference from the bundled model, mean ± standard error of the per-image
@@ -52,7 +53,8 @@ def main() -> None:
         means = [sum(v[m].values()) / len(v[m]) for m in METRICS]
         cpu = steps = ""
         head, _, stage = method.rpartition("_")
-        card = study / head / f"export_{stage}/song-f2i.json"
+        part = "song-i2f" if head.startswith("g1_") else "song-f2i"  # train-g1 runs: G1
+        card = study / head / f"export_{stage}/{part}.json"
         if head and stage.isdigit() and card.is_file():
             cpu, steps = f"{int(stage) * a.stage_cpu:g}", str(json.loads(card.read_text())["steps"])
         cells = [f"{means[0]:.2f}", f"{means[1]:.2f}", f"{means[2]:.4f}", f"{means[3]:.4f}"]
