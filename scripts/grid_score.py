@@ -70,11 +70,13 @@ def main() -> None:
         label, method, opts = parse_method(spec)
         rows[label] = [score(inpaint(px, mask, method=method, **opts).pixels) for _, px in images]
     print(f"Grid spike in the centre {BOX} px hole, {len(images)} images at {SIZE} px "
-          "(1 = no grid)\n")  # fmt: skip
+          "(1 = no grid; mean ± standard error over the images)\n")  # fmt: skip
     print("| method | " + " | ".join(f"period {q}" for q in PERIODS) + " |")
     print("|---|" + "---|" * len(PERIODS))
     for label, scores in rows.items():
-        cells = [f"{np.mean([s[q] for s in scores]):.2f}" for q in PERIODS]
+        per = [np.array([s[q] for s in scores]) for q in PERIODS]
+        se = [v.std(ddof=1) / len(v) ** 0.5 if len(v) > 1 else float("nan") for v in per]
+        cells = [f"{v.mean():.2f} ± {e:.2f}" for v, e in zip(per, se, strict=True)]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 

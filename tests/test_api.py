@@ -1,5 +1,7 @@
 """inpaint(): validation, bit-exact known pixels, one error type."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,38 @@ def test_inpaint_batch_rejects_mixed_sizes_and_empty_masks():
         inpaint_batch([a, a], [hole], "_mean_fill")
     with pytest.raises(InpaintError, match="no option"):
         inpaint_batch([a], [hole], "_mean_fill", radius=3)
+
+
+@register_method("_typed_opts", kind="classical", summary="records its typed options (test)")
+def _typed_opts(
+    image, mask, *, value: float = 0.3, sizes: tuple[int, ...] = (), name: str | None = None
+):
+    _typed_opts.seen = {"value": value, "sizes": sizes, "name": name}
+    return image * (1 - mask) + value * mask
+
+
+def test_option_values_are_typed_like_the_command_line(smooth_image, square_hole, tmp_path):
+    inpaintkit.inpaint(
+        smooth_image, square_hole, "_typed_opts", value=np.int64(0), sizes=np.array([4, 8]),
+        name=tmp_path,
+    )  # fmt: skip
+    assert _typed_opts.seen == {"value": 0.0, "sizes": (4, 8), "name": str(tmp_path)}
+    assert type(_typed_opts.seen["value"]) is float
+    inpaintkit.inpaint(smooth_image, square_hole, "_typed_opts", sizes="16,32", value="0.5")
+    assert _typed_opts.seen["sizes"] == (16, 32) and _typed_opts.seen["value"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sizes": 128}, "option 'sizes': expects tuple[int, ...], a list like [1, 2] or 1,2"),
+        ({"sizes": [1, "x"]}, "option 'sizes': expects int, got 'x'"),
+        ({"value": "much"}, "option 'value': expects float, got 'much'"),
+        ({"name": 3}, "option 'name': expects str, got 3"),
+    ],
+)
+def test_option_of_the_wrong_type_is_an_inpaint_error(smooth_image, square_hole, options, message):
+    with pytest.raises(InpaintError, match=re.escape(f"bad value for _typed_opts {message}")):
+        inpaintkit.inpaint(smooth_image, square_hole, "_typed_opts", **options)
+    with pytest.raises(InpaintError, match="bad value for telea option 'radius': expects int"):
+        inpaintkit.inpaint(smooth_image, square_hole, "telea", radius=2.5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from inpaintkit.image_input import ImageLike, check_header, load_image
 from inpaintkit.image_input import check_not_same_file as _check_not_same_file
 from inpaintkit.registry import MethodInfo, MethodResult, get_method
 from inpaintkit.samples import check_samples_option, paste_samples, sample_paths
+from inpaintkit.typed_values import annotation_type, coerce
 
 MaskLike = str | Path | bytes | np.ndarray
 __all__ = ["ImageLike", "Inpainted", "check_header", "check_options", "check_size", "inpaint",
@@ -99,16 +101,31 @@ class Inpainted:
         return io.write_image(path, self.pixels, like=self.source, overwrite=overwrite, **kwargs)
 
 
-def check_options(info: MethodInfo, options: dict[str, Any]) -> None:
-    """Raise InpaintError for an option ``info``'s method does not take."""
-    known = {o.name for o in info.options}
-    unknown = sorted(set(options) - known)
+def check_options(info: MethodInfo, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` typed by ``info``'s signature (``"5"`` -> 5, a list -> a tuple, a path ->
+    its text), as the command line types them (:func:`~inpaintkit.typed_values.coerce`).
+
+    Raises:
+        InpaintError: an option the method does not take (the message lists those it does),
+            or a value of the wrong type (``bad value for song2018 option 'scales': ...``).
+    """
+    known = {o.name: o for o in info.options}
+    unknown = sorted(set(options) - set(known))
     if unknown:
         listed = ", ".join(sorted(known)) or "none"
         raise InpaintError(
             f"method {info.name!r} has no option {', '.join(map(repr, unknown))}; "
             f"its options: {listed}"
         )
+    typed = {}
+    for name, value in options.items():
+        opt = known[name]
+        value = os.fspath(value) if isinstance(value, os.PathLike) else value
+        try:
+            typed[name] = coerce(value, annotation_type(opt.annotation, opt.default))
+        except InpaintError as e:
+            raise InpaintError(f"bad value for {info.name} option {name!r}: {e}") from None
+    return typed
 
 
 def check_size(info: MethodInfo, width: int, height: int) -> None:
@@ -210,7 +227,7 @@ def inpaint(
     info = get_method(method)
     options = dict(options)
     check_samples_option(info, options)
-    check_options(info, options)
+    options = check_options(info, options)
     _check_not_same_file(image, mask)
     src = load_image(image, max_image_pixels=max_image_pixels, kind=info.kind)
     w, h = src.size
@@ -290,7 +307,7 @@ def inpaint_batch(
     info = get_method(method)
     options = dict(options)
     check_samples_option(info, options)
-    check_options(info, options)
+    options = check_options(info, options)
     if len(images) != len(masks) or not images:
         raise InpaintError(
             f"need as many masks as images (>= 1), got {len(images)} and {len(masks)}"

@@ -113,11 +113,9 @@ def keyword_options(fn: Callable[..., Any]) -> list[OptionInfo]:
     out = []
     for p in sig.parameters.values():
         if p.kind is inspect.Parameter.KEYWORD_ONLY:
-            ann = str(
-                p.annotation
-                if isinstance(p.annotation, str)
-                else getattr(p.annotation, "__name__", str(p.annotation))
-            )
+            ann = p.annotation  # text under ``from __future__ import annotations``
+            if not isinstance(ann, str):  # int -> "int", tuple[int, ...] -> "tuple[int, ...]"
+                ann = "" if ann is inspect.Parameter.empty else inspect.formatannotation(ann)
             out.append(
                 OptionInfo(p.name, p.default, ann, helps.get(p.name, ""), literal_choices(ann))
             )

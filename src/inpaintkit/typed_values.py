@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import numbers
 import types
 import typing
 from typing import Any, Literal
@@ -176,8 +177,10 @@ def _sequence(value: Any, tp: Any) -> tuple[Any, ...] | list[Any]:
                 raise InpaintError(f"expects a list like [0.5, 0.999], got {value!r}") from None
         else:
             value = [v.strip() for v in text.split(",")] if text else []
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()  # a NumPy array
     if not isinstance(value, list | tuple):
-        raise InpaintError(f"expects a list like [0.5, 0.999], got {value!r}")
+        raise InpaintError(f"expects {type_name(tp)}, a list like [1, 2] or 1,2; got {value!r}")
     args = typing.get_args(tp)
     fixed = kind is tuple and args and Ellipsis not in args
     if fixed and len(value) != len(args):
@@ -208,14 +211,14 @@ def _scalar(value: Any, tp: Any) -> Any:
             return False
         raise InpaintError(f"expects true/false, got {value!r}")
     if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)  # an int, or a NumPy integer
         try:
             return int(text.replace("_", "")) if text is not None else _fail(value, tp)
         except ValueError:
             _fail(value, tp)
     if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             return float(value)
         try:
             return float(text) if text is not None else _fail(value, tp)
