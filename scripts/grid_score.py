@@ -42,6 +42,18 @@ def spike_scores(gray: np.ndarray) -> dict[int, float]:
     return out
 
 
+def table(first: str, rows: dict[str, list[dict[int, float]]]) -> str:
+    """Markdown: one row per label, ``mean ± standard error`` of each period's scores."""
+    lines = [f"| {first} | " + " | ".join(f"period {q}" for q in PERIODS) + " |",
+             "|---|" + "---|" * len(PERIODS)]  # fmt: skip
+    for label, scores in rows.items():
+        per = [np.array([s[q] for s in scores]) for q in PERIODS]
+        se = [v.std(ddof=1) / len(v) ** 0.5 if len(v) > 1 else float("nan") for v in per]
+        cells = [f"{v.mean():.2f} ± {e:.2f}" for v, e in zip(per, se, strict=True)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def parse_method(spec: str) -> tuple[str, str, dict[str, str]]:
     """``label=method:model`` / ``method:model`` / ``method`` -> (label, method, options)."""
     label, _, rest = spec.rpartition("=")
@@ -71,13 +83,7 @@ def main() -> None:
         rows[label] = [score(inpaint(px, mask, method=method, **opts).pixels) for _, px in images]
     print(f"Grid spike in the centre {BOX} px hole, {len(images)} images at {SIZE} px "
           "(1 = no grid; mean ± standard error over the images)\n")  # fmt: skip
-    print("| method | " + " | ".join(f"period {q}" for q in PERIODS) + " |")
-    print("|---|" + "---|" * len(PERIODS))
-    for label, scores in rows.items():
-        per = [np.array([s[q] for s in scores]) for q in PERIODS]
-        se = [v.std(ddof=1) / len(v) ** 0.5 if len(v) > 1 else float("nan") for v in per]
-        cells = [f"{v.mean():.2f} ± {e:.2f}" for v, e in zip(per, se, strict=True)]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(table("method", rows))
 
 
 if __name__ == "__main__":

@@ -58,3 +58,10 @@ def test_parse_method(grid_score) -> None:
         "deepfill",
         {"model": "runs/x.safetensors"},
     )
+
+
+def test_table_shows_mean_and_standard_error(grid_score) -> None:
+    rows = {"a": [{2: 1.0, 4: 2.0, 8: 3.0}, {2: 3.0, 4: 2.0, 8: 5.0}]}
+    lines = grid_score.table("method", rows).splitlines()
+    assert lines[0] == "| method | period 2 | period 4 | period 8 |"
+    assert lines[2] == "| a | 2.00 ± 1.00 | 2.00 ± 0.00 | 4.00 ± 1.00 |"
