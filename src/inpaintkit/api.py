@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +23,9 @@ from inpaintkit.convert import from_tensor, mask_to_tensor, to_tensor
 from inpaintkit.errors import InpaintError
 from inpaintkit.image_input import ImageLike, check_header, load_image
 from inpaintkit.image_input import check_not_same_file as _check_not_same_file
+from inpaintkit.options import check_options
 from inpaintkit.registry import MethodInfo, MethodResult, get_method
 from inpaintkit.samples import check_samples_option, paste_samples, sample_paths
-from inpaintkit.typed_values import annotation_type, coerce
 
 MaskLike = str | Path | bytes | np.ndarray
 __all__ = ["ImageLike", "Inpainted", "check_header", "check_options", "check_size", "inpaint",
@@ -99,33 +98,6 @@ class Inpainted:
             if copied is not None:
                 return copied
         return io.write_image(path, self.pixels, like=self.source, overwrite=overwrite, **kwargs)
-
-
-def check_options(info: MethodInfo, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` typed by ``info``'s signature (``"5"`` -> 5, a list -> a tuple, a path ->
-    its text), as the command line types them (:func:`~inpaintkit.typed_values.coerce`).
-
-    Raises:
-        InpaintError: an option the method does not take (the message lists those it does),
-            or a value of the wrong type (``bad value for song2018 option 'scales': ...``).
-    """
-    known = {o.name: o for o in info.options}
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        listed = ", ".join(sorted(known)) or "none"
-        raise InpaintError(
-            f"method {info.name!r} has no option {', '.join(map(repr, unknown))}; "
-            f"its options: {listed}"
-        )
-    typed = {}
-    for name, value in options.items():
-        opt = known[name]
-        value = os.fspath(value) if isinstance(value, os.PathLike) else value
-        try:
-            typed[name] = coerce(value, annotation_type(opt.annotation, opt.default))
-        except InpaintError as e:
-            raise InpaintError(f"bad value for {info.name} option {name!r}: {e}") from None
-    return typed
 
 
 def check_size(info: MethodInfo, width: int, height: int) -> None:

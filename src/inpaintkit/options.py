@@ -6,14 +6,44 @@ The values are typed by :mod:`inpaintkit.typed_values`, the parser that training
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inpaintkit.errors import InpaintError
 from inpaintkit.registry import MethodInfo
+from inpaintkit.signatures import OptionInfo
 from inpaintkit.typed_values import parse_value, split_assignment
 
-__all__ = ["parse_options", "parse_value"]
+__all__ = ["check_options", "parse_options", "parse_value"]
+
+
+def _unknown(info: MethodInfo, names: list[str]) -> InpaintError:
+    listed = ", ".join(sorted(o.name for o in info.options)) or "none"
+    return InpaintError(
+        f"method {info.name!r} has no option {', '.join(map(repr, names))}; its options: {listed}"
+    )
+
+
+def _typed(info: MethodInfo, opt: OptionInfo, value: Any) -> Any:
+    try:
+        return parse_value(value, opt.default, opt.annotation)
+    except InpaintError as e:
+        raise InpaintError(f"bad value for {info.name} option {opt.name!r}: {e}") from None
+
+
+def check_options(info: MethodInfo, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` (Python values) typed by ``info``'s signature as :func:`parse_options` types
+    text: ``"5"`` -> 5, a list or a NumPy array -> a tuple, a path -> its text.
+
+    Raises:
+        InpaintError: an option the method does not take (the message lists those it does),
+            or a value of the wrong type (``bad value for song2018 option 'scales': ...``).
+    """
+    known = {o.name: o for o in info.options}
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise _unknown(info, unknown)
+    return {name: _typed(info, known[name], value) for name, value in options.items()}
 
 
 def parse_options(info: MethodInfo, pairs: Iterable[str]) -> dict[str, Any]:
@@ -29,13 +59,6 @@ def parse_options(info: MethodInfo, pairs: Iterable[str]) -> dict[str, Any]:
         name, value = split_assignment(pair, flag="--opt")
         name = name.replace("-", "_")
         if name not in known:
-            listed = ", ".join(sorted(known)) or "none"
-            raise InpaintError(
-                f"method {info.name!r} has no option {name!r}; its options: {listed}"
-            )
-        opt = known[name]
-        try:
-            out[name] = parse_value(value, opt.default, opt.annotation)
-        except InpaintError as e:
-            raise InpaintError(f"bad value for {info.name} option {name!r}: {e}") from None
+            raise _unknown(info, [name])
+        out[name] = _typed(info, known[name], value)
     return out

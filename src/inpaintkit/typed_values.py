@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import json
 import numbers
+import os
 import types
 import typing
 from typing import Any, Literal
@@ -224,8 +225,8 @@ def _scalar(value: Any, tp: Any) -> Any:
             return float(text) if text is not None else _fail(value, tp)
         except ValueError:
             _fail(value, tp)
-    if tp is str and isinstance(value, str):
-        return value
+    if tp is str and isinstance(value, str | os.PathLike):
+        return os.fspath(value)  # a path given for a text option: its text
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     return _fail(value, tp)
